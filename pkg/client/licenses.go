@@ -1,0 +1,137 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Op names of the client's calls, as they appear in errors and Attempts.
+const (
+	opGetSubscribedSkus = "get subscribed skus"
+	opUpdateLicenses    = "update licenses"
+)
+
+// GetSubscribedSkus lists the products customerID subscribes to, with their license
+// units, restricted to the given license groups (all groups when none is given). It
+// sends one GET .../v1/customers/{customerID}/subscribedskus with one licenseGroupIds
+// parameter per group.
+//
+// See https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group
+func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, groups ...LicenseGroupID) ([]SubscribedSku, *Response, error) {
+	op := opGetSubscribedSkus
+	resp := &Response{CorrelationID: c.correlationID}
+	if err := checkSegment("customer ID", customerID); err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
+	}
+	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/subscribedskus")
+	if len(groups) > 0 {
+		q := make(url.Values, 1)
+		for _, g := range groups {
+			if strings.TrimSpace(string(g)) == "" {
+				return nil, resp, fmt.Errorf("%s: empty license group", op)
+			}
+			q.Add("licenseGroupIds", string(g))
+		}
+		u.RawQuery = q.Encode()
+	}
+	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u})
+	if err != nil {
+		return nil, resp, err
+	}
+	var out SubscribedSkus
+	if err := decodeJSON(op, resp, ans.body, &out); err != nil {
+		return nil, resp, err
+	}
+	if out.Items == nil {
+		out.Items = []SubscribedSku{}
+	}
+	return out.Items, resp, nil
+}
+
+// licenseUpdateRequest is the body of a licenseupdates POST: only what the call needs
+// (LicenseWarnings is read-only, Attributes optional), empty lists left out.
+type licenseUpdateRequest struct {
+	LicensesToAssign []LicenseAssignment `json:"licensesToAssign,omitempty"`
+	LicensesToRemove []string            `json:"licensesToRemove,omitempty"`
+}
+
+// UpdateLicenses assigns and removes licenses of one user of customerID in one request:
+// POST .../v1/customers/{customerID}/users/{user}/licenseupdates with u as the body. All
+// licenses of u must belong to one license group. user is the user's object ID or user
+// principal name; it is escaped as one path segment. The request is sent with one
+// MS-RequestId on every attempt, so that a retry after a timeout is not applied twice.
+//
+// The answer is the LicenseUpdate the server returns, with its LicenseWarnings; when a
+// 2xx answer has no body, it is the update that was sent.
+//
+// See https://learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user
+func (c *Client) UpdateLicenses(ctx context.Context, customerID, user string, u LicenseUpdate) (*LicenseUpdate, *Response, error) {
+	op := opUpdateLicenses
+	resp := &Response{CorrelationID: c.correlationID}
+	if err := checkSegment("customer ID", customerID); err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := checkSegment("user", user); err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
+	}
+	if len(u.LicensesToAssign) == 0 && len(u.LicensesToRemove) == 0 {
+		return nil, resp, fmt.Errorf("%s: nothing to assign or remove for user %s", op, user)
+	}
+	for i, a := range u.LicensesToAssign {
+		if strings.TrimSpace(a.SkuID) == "" {
+			return nil, resp, fmt.Errorf("%s: license %d to assign to user %s has no SKU ID", op, i+1, user)
+		}
+	}
+	for i, id := range u.LicensesToRemove {
+		if strings.TrimSpace(id) == "" {
+			return nil, resp, fmt.Errorf("%s: license %d to remove from user %s has no SKU ID", op, i+1, user)
+		}
+	}
+	body, err := json.Marshal(licenseUpdateRequest{LicensesToAssign: u.LicensesToAssign, LicensesToRemove: u.LicensesToRemove})
+	if err != nil {
+		return nil, resp, fmt.Errorf("%s: encode request: %w", op, err)
+	}
+	target := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/users/" + url.PathEscape(user) + "/licenseupdates")
+	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodPost, url: target, body: body})
+	if err != nil {
+		return nil, resp, err
+	}
+	out := &LicenseUpdate{}
+	if len(strings.TrimSpace(string(ans.body))) == 0 {
+		out.LicensesToAssign = u.LicensesToAssign
+		out.LicensesToRemove = u.LicensesToRemove
+		return out, resp, nil
+	}
+	if err := decodeJSON(op, resp, ans.body, out); err != nil {
+		return nil, resp, err
+	}
+	return out, resp, nil
+}
+
+// endpoint resolves an escaped path against the base URL.
+func (c *Client) endpoint(escapedPath string) *url.URL {
+	u := *c.base
+	u.RawPath = c.base.EscapedPath() + escapedPath
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		// Cannot happen: the base path is valid and the rest was escaped with PathEscape.
+		p = u.RawPath
+	}
+	u.Path = p
+	return &u
+}
+
+// checkSegment rejects a path parameter that would not name one resource.
+func checkSegment(name, v string) error {
+	switch strings.TrimSpace(v) {
+	case "":
+		return fmt.Errorf("empty %s", name)
+	case ".", "..":
+		return fmt.Errorf("%s %q: not an ID", name, v)
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"net/http"
+	"time"
+)
+
+// errorBody is every error body shape Partner Center sends, decoded leniently:
+//
+//	{"code": 60012, "description": "...", "data": ["..."], "source": "PartnerFD"}
+//	{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 57 seconds."}
+//	{"error": {"code": "...", "message": "..."}}  (gateways)
+//
+// Field names match in any case.
+//
+// See https://learn.microsoft.com/partner-center/developer/error-codes
+type errorBody struct {
+	Code        flexString  `json:"code"`
+	Description string      `json:"description"`
+	Message     string      `json:"message"`
+	Data        flexStrings `json:"data"`
+	Source      string      `json:"source"`
+	Error       *struct {
+		Code    flexString `json:"code"`
+		Message string     `json:"message"`
+	} `json:"error"`
+}
+
+// checkResponse turns a final non-2xx answer into an *APIError, or a *ThrottleError for
+// a 429. A body that is empty or not JSON still gives an *APIError with the status.
+// Known secrets are scrubbed from the server's texts.
+func (c *Client) checkResponse(op string, resp *Response, ans *answer, retryAfter time.Duration, secrets ...string) error {
+	e := APIError{
+		Op:            op,
+		StatusCode:    ans.status,
+		RequestID:     resp.RequestID,
+		CorrelationID: resp.CorrelationID,
+		Attempts:      resp.Attempts,
+	}
+	var b errorBody
+	if body := bytes.TrimSpace(ans.body); len(body) > 0 && body[0] == '{' && json.Unmarshal(body, &b) == nil {
+		e.Code = string(b.Code)
+		e.Description = b.Description
+		if e.Description == "" {
+			e.Description = b.Message
+		}
+		if b.Error != nil {
+			if e.Code == "" {
+				e.Code = string(b.Error.Code)
+			}
+			if e.Description == "" {
+				e.Description = b.Error.Message
+			}
+		}
+		e.Description = replaceKnown(html.UnescapeString(e.Description), secrets)
+		for _, d := range b.Data {
+			e.Data = append(e.Data, replaceKnown(html.UnescapeString(d), secrets))
+		}
+		e.Source = b.Source
+	}
+	if ans.status == http.StatusTooManyRequests {
+		return &ThrottleError{APIError: e, RetryAfter: retryAfter}
+	}
+	return &e
+}
+
+// flexString decodes a JSON string or number (or any other value, as its JSON text)
+// into a string, so that an error code decodes whether the server sends 60012 or
+// "60012". null decodes to "".
+type flexString string
+
+// UnmarshalJSON never fails on a well-formed value.
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || bytes.Equal(b, []byte("null")):
+		*s = ""
+	case b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+	default:
+		*s = flexString(b)
+	}
+	return nil
+}
+
+// flexStrings decodes an array of strings, tolerating a single string and elements
+// that are not strings (kept as their JSON text).
+type flexStrings []string
+
+// UnmarshalJSON never fails on a well-formed value.
+func (ss *flexStrings) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '[' {
+		var s flexString
+		if err := s.UnmarshalJSON(b); err != nil {
+			return err
+		}
+		if s == "" {
+			*ss = nil
+		} else {
+			*ss = flexStrings{string(s)}
+		}
+		return nil
+	}
+	var raw []flexString
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(flexStrings, 0, len(raw))
+	for _, r := range raw {
+		out = append(out, string(r))
+	}
+	*ss = out
+	return nil
+}
