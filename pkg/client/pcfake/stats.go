@@ -1,0 +1,97 @@
+package pcfake
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
+)
+
+// Stats counts what the fake has seen since New. Every request counts in Requests;
+// the other counters say what became of it.
+type Stats struct {
+	Requests     int // every request received
+	Gets         int // requests with method GET
+	Posts        int // requests with method POST
+	Applied      int // licenseupdates POSTs processed and answered 201 (dropped ones included)
+	Replayed     int // answered from a repeated MS-RequestId, without processing again
+	Reapplied    int // applied POSTs with a new request ID whose body equals one applied before for the same customer and user
+	Throttled    int // answered 429
+	Failed       int // answered 500 or 503 by WithFailureRate, not applied
+	Dropped      int // applied, then the connection dropped without an answer (WithDropRate)
+	Unauthorized int // answered 401
+	InFlight     int // requests being served now
+	MaxInFlight  int // the most requests served at once
+	// ByStatus counts answers by HTTP status; dropped connections and requests whose
+	// client went away got none and are not in it.
+	ByStatus map[int]int
+}
+
+// Request is one request as the fake saw it, kept with WithRequestLog.
+type Request struct {
+	At            time.Time // when it arrived
+	Method        string
+	Path          string // the URL path as received
+	Customer      string // the customer-id path segment, unescaped
+	User          string // the user-id path segment, unescaped ("" for a GET)
+	RequestID     string // MS-RequestId, or the one the fake made up
+	CorrelationID string // MS-CorrelationId, or the one the fake made up
+	Status        int    // the answer's status; 0 when none was sent (dropped, client gone)
+	// Groups lists the license groups (group1, group2) that a POST's body touched, or
+	// that a GET's licenseGroupIds named (nil: all).
+	Groups []string
+	// Body is a POST's body as decoded; empty when the request was refused before its
+	// body was read (401, 429).
+	Body client.LicenseUpdate
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	st := s.stats
+	st.ByStatus = maps.Clone(s.stats.ByStatus)
+	return st
+}
+
+// Requests returns the request log in the order the requests ended; nil unless the
+// fake was built WithRequestLog.
+func (s *Server) Requests() []Request {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return slices.Clone(s.log)
+}
+
+func (s *Server) begin(method string) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.stats.Requests++
+	switch method {
+	case http.MethodGet:
+		s.stats.Gets++
+	case http.MethodPost:
+		s.stats.Posts++
+	}
+	s.stats.InFlight++
+	s.stats.MaxInFlight = max(s.stats.MaxInFlight, s.stats.InFlight)
+}
+
+func (s *Server) end(ex *Request) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.stats.InFlight--
+	if ex.Status != 0 {
+		s.stats.ByStatus[ex.Status]++
+	}
+	if s.logRequests {
+		s.log = append(s.log, *ex)
+	}
+}
+
+func (s *Server) count(f func(*Stats)) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	f(&s.stats)
+}
