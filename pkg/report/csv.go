@@ -1,0 +1,163 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// numColumns is the number of columns of the result CSV: len(Header).
+const numColumns = 15
+
+// headerLine is the header row exactly as the Writer writes it.
+var headerLine = strings.Join(Header, ",") + "\n"
+
+// timeLayout is how finished_at is written: RFC 3339 in UTC with as many fractional
+// digits as the time has, so that reading it back gives the same instant.
+const timeLayout = time.RFC3339Nano
+
+// Valid reports whether s is one of the four statuses of the result CSV.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusSucceeded, StatusFailed, StatusSkipped, StatusPlanned:
+		return true
+	}
+	return false
+}
+
+// Writer writes result rows as CSV, one row per call to the underlying io.Writer, so
+// that every row it reports written is whole on disk and a crash tears at most the
+// row being written. A Writer is not safe for concurrent use: one goroutine writes
+// results as they arrive.
+//
+// Cells are neutralised against spreadsheet formulas (see the package overview) and
+// "\r\n" inside a cell is written as "\n", because encoding/csv reads it back so.
+type Writer struct {
+	dst io.Writer
+	buf bytes.Buffer
+	csv *csv.Writer
+	rec [numColumns]string
+	err error // the first write error; once set, every Write fails
+}
+
+// NewWriter returns a Writer for a new result CSV: it writes the header to w at once.
+func NewWriter(w io.Writer) (*Writer, error) {
+	wr := NewAppender(w)
+	if err := wr.writeRaw([]byte(headerLine)); err != nil {
+		return nil, fmt.Errorf("write result header: %w", err)
+	}
+	return wr, nil
+}
+
+// NewAppender returns a Writer that appends rows to a result CSV whose header is
+// already written (a resumed run).
+func NewAppender(w io.Writer) *Writer {
+	wr := &Writer{dst: w}
+	wr.csv = csv.NewWriter(&wr.buf)
+	return wr
+}
+
+// Write writes r as one row, in one call to the underlying io.Writer. After a failed
+// write (a full disk, a closed file) the Writer stops: this and every later Write
+// return an error, and what was written before stays readable by Read.
+func (w *Writer) Write(r Result) error {
+	if w.err != nil {
+		return fmt.Errorf("write result line %d: an earlier write failed: %w", r.Line, w.err)
+	}
+	if !r.Status.Valid() {
+		return fmt.Errorf("write result line %d: status %q is not one of succeeded, failed, skipped, planned", r.Line, r.Status)
+	}
+	w.fill(&r)
+	w.buf.Reset()
+	if err := w.csv.Write(w.rec[:]); err != nil {
+		return fmt.Errorf("write result line %d: %w", r.Line, err)
+	}
+	w.csv.Flush()
+	if err := w.csv.Error(); err != nil {
+		return fmt.Errorf("write result line %d: %w", r.Line, err)
+	}
+	if err := w.writeRaw(w.buf.Bytes()); err != nil {
+		return fmt.Errorf("write result line %d: %w", r.Line, err)
+	}
+	return nil
+}
+
+// writeRaw hands p to the destination in one call and records a failure.
+func (w *Writer) writeRaw(p []byte) error {
+	n, err := w.dst.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// fill turns r into the cells of one row.
+func (w *Writer) fill(r *Result) {
+	w.rec[0] = cell(strconv.Itoa(r.Line))
+	w.rec[1] = cell(r.Customer)
+	w.rec[2] = cell(r.User)
+	w.rec[3] = cell(r.Sku)
+	w.rec[4] = cell(r.SkuID)
+	w.rec[5] = cell(r.RemoveSku)
+	w.rec[6] = cell(r.LicenseGroup)
+	w.rec[7] = cell(string(r.Status))
+	w.rec[8] = ""
+	if r.HTTPStatus != 0 {
+		w.rec[8] = cell(strconv.Itoa(r.HTTPStatus))
+	}
+	w.rec[9] = cell(r.ErrorCode)
+	w.rec[10] = cell(r.ErrorMessage)
+	w.rec[11] = cell(strconv.Itoa(r.Attempts))
+	w.rec[12] = cell(r.RequestID)
+	w.rec[13] = cell(r.CorrelationID)
+	w.rec[14] = ""
+	if !r.FinishedAt.IsZero() {
+		w.rec[14] = cell(r.FinishedAt.UTC().Format(timeLayout))
+	}
+}
+
+// isFormulaStart reports whether a cell starting with c would be run by a spreadsheet.
+func isFormulaStart(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// quoted reports whether s must be written with a leading single quote: it starts with
+// a formula character, possibly after single quotes of its own. Quoting those too
+// keeps the escape reversible: a cell that really is '=x is written with two quotes.
+func quoted(s string) bool {
+	i := 0
+	for i < len(s) && s[i] == '\'' {
+		i++
+	}
+	return i < len(s) && isFormulaStart(s[i])
+}
+
+// cell is s as the result CSV holds it: neutralised, and with "\r\n" written as "\n".
+func cell(s string) string {
+	if strings.Contains(s, "\r\n") {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	if quoted(s) {
+		return "'" + s
+	}
+	return s
+}
+
+// uncell reverses the neutralisation of cell.
+func uncell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && quoted(s[1:]) {
+		return s[1:]
+	}
+	return s
+}

@@ -1,0 +1,227 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Read reads a result CSV back: the Results that a Writer wrote, in file order.
+//
+// Read is lenient about the one thing a killed run leaves behind, a torn last line (a
+// last row without its newline, or with the wrong number of fields, or cut inside a
+// quoted cell): it drops it. An empty input, or one holding only part of the header,
+// holds no rows. Anything else that is not as a Writer writes it is an error naming
+// the file line: a header other than Header, a malformed row before the last.
+func Read(r io.Reader) ([]Result, error) {
+	rr, err := readResults(r)
+	if err != nil {
+		return nil, err
+	}
+	return rr.results, nil
+}
+
+// readBack is what readResults found in a result CSV.
+type readBack struct {
+	results   []Result
+	hasHeader bool  // false: the input is empty or holds only part of the header
+	end       int64 // byte offset just past the last complete row (or the header)
+}
+
+// readResults reads a result CSV and reports where its last complete row ends.
+func readResults(r io.Reader) (readBack, error) {
+	hdr := make([]byte, len(headerLine))
+	n, err := io.ReadFull(r, hdr)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if headerLine[:n] == string(hdr[:n]) {
+			return readBack{}, nil // empty, or a torn header: no rows yet
+		}
+		return readBack{}, foreignHeader(hdr[:n])
+	case err != nil:
+		return readBack{}, err
+	case string(hdr) != headerLine:
+		return readBack{}, foreignHeader(hdr)
+	}
+
+	base := int64(len(headerLine))
+	tr := &tailReader{r: r, base: base}
+	cr := csv.NewReader(tr)
+	cr.FieldsPerRecord = -1 // checked here, to tell a torn last row from a bad one
+	cr.ReuseRecord = true
+	rb := readBack{hasHeader: true, end: base}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return rb, nil
+		}
+		var perr *csv.ParseError
+		if err != nil && !errors.As(err, &perr) {
+			return readBack{}, err
+		}
+		var line int
+		var problem string
+		if perr != nil {
+			line, problem = perr.StartLine+1, perr.Err.Error()
+		} else {
+			line, _ = cr.FieldPos(0)
+			line++ // the header is line 1
+			end := base + cr.InputOffset()
+			switch {
+			case len(rec) != numColumns:
+				problem = fmt.Sprintf("%d fields, want %d", len(rec), numColumns)
+			case tr.byteAt(end-1) != '\n':
+				problem = "no newline at the end of the row"
+			default:
+				res, err := parseRecord(rec)
+				if err != nil {
+					return readBack{}, fmt.Errorf("line %d: %w", line, err)
+				}
+				rb.results = append(rb.results, res)
+				rb.end = end
+				tr.keepFrom(end)
+				continue
+			}
+		}
+		// A row that is not whole is a torn tail only when nothing follows it.
+		if _, err := cr.Read(); err != io.EOF {
+			return readBack{}, fmt.Errorf("line %d: malformed row: %s", line, problem)
+		}
+		if err := checkTornTail(tr.from(rb.end)); err != nil {
+			return readBack{}, fmt.Errorf("line %d: malformed row: %s (%w)", line, problem, err)
+		}
+		return rb, nil
+	}
+}
+
+// checkTornTail makes sure that what is about to be dropped as a torn last row is no
+// more than part of one row. A quote opened by hand in a row before the last makes
+// everything after it look like one unterminated cell; dropping that would lose rows.
+func checkTornTail(tail []byte) error {
+	lines := bytes.Split(tail, []byte("\n"))
+	for _, l := range lines[1:] {
+		cr := csv.NewReader(bytes.NewReader(l))
+		rec, err := cr.Read()
+		if err != nil || len(rec) != numColumns {
+			continue
+		}
+		if _, err := parseRecord(rec); err == nil {
+			return errors.New("complete rows follow it: is a quote left open?")
+		}
+	}
+	return nil
+}
+
+// foreignHeader is the error for a file that does not start with the result header.
+func foreignHeader(first []byte) error {
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	return fmt.Errorf("line 1: not a bulkassign result file: the header is %q, want %q",
+		first, strings.TrimSuffix(headerLine, "\n"))
+}
+
+// parseRecord turns the cells of one row into a Result.
+func parseRecord(rec []string) (Result, error) {
+	var r Result
+	var err error
+	if r.Line, err = parseInt(Header[0], rec[0], false); err != nil {
+		return Result{}, err
+	}
+	r.Customer = uncell(rec[1])
+	r.User = uncell(rec[2])
+	r.Sku = uncell(rec[3])
+	r.SkuID = uncell(rec[4])
+	r.RemoveSku = uncell(rec[5])
+	r.LicenseGroup = uncell(rec[6])
+	r.Status = Status(uncell(rec[7]))
+	if !r.Status.Valid() {
+		return Result{}, fmt.Errorf("status %q is not one of succeeded, failed, skipped, planned", r.Status)
+	}
+	if r.HTTPStatus, err = parseInt(Header[8], rec[8], true); err != nil {
+		return Result{}, err
+	}
+	r.ErrorCode = uncell(rec[9])
+	r.ErrorMessage = uncell(rec[10])
+	if r.Attempts, err = parseInt(Header[11], rec[11], true); err != nil {
+		return Result{}, err
+	}
+	r.RequestID = uncell(rec[12])
+	r.CorrelationID = uncell(rec[13])
+	if s := uncell(rec[14]); s != "" {
+		if r.FinishedAt, err = time.Parse(timeLayout, s); err != nil {
+			return Result{}, fmt.Errorf("%s %q is not an RFC 3339 time", Header[14], s)
+		}
+		r.FinishedAt = r.FinishedAt.UTC()
+	}
+	return r, nil
+}
+
+// parseInt reads a whole-number cell; an empty cell is 0 where emptyOK.
+func parseInt(name, s string, emptyOK bool) (int, error) {
+	s = uncell(s)
+	if s == "" && emptyOK {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q is not a whole number", name, s)
+	}
+	return n, nil
+}
+
+// tailReader remembers what it has read since the last complete row, so that the
+// reader can look at the bytes of a row (did it end with a newline?) and at a torn
+// tail. Its memory is bounded by one row plus encoding/csv's read-ahead.
+type tailReader struct {
+	r    io.Reader
+	buf  []byte // bytes at offsets [base, base+len(buf))
+	base int64
+	keep int64 // bytes before this offset may be dropped
+}
+
+func (t *tailReader) Read(p []byte) (int, error) {
+	if d := t.keep - t.base; d > 0 {
+		t.buf = t.buf[:copy(t.buf, t.buf[d:])]
+		t.base = t.keep
+	}
+	n, err := t.r.Read(p)
+	t.buf = append(t.buf, p[:n]...)
+	return n, err
+}
+
+// keepFrom lets the reader forget bytes before off.
+func (t *tailReader) keepFrom(off int64) { t.keep = off }
+
+// byteAt returns the byte at offset off, which must not be before keep.
+func (t *tailReader) byteAt(off int64) byte { return t.buf[off-t.base] }
+
+// from returns every byte read from offset off on.
+func (t *tailReader) from(off int64) []byte { return t.buf[off-t.base:] }
+
+// ResumeKey is the key under which an input row and a result row of the same change
+// match: customer, user, SKU to assign and SKU to remove, trimmed and compared without
+// regard to case (customer and user IDs, user principal names and SKU names are all
+// case-insensitive in Partner Center).
+func ResumeKey(customer, user, sku, removeSku string) string {
+	return keyPart(customer) + "\x00" + keyPart(user) + "\x00" + keyPart(sku) + "\x00" + keyPart(removeSku)
+}
+
+func keyPart(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Succeeded returns the ResumeKey of every succeeded row of results: the changes a
+// resumed run must not send again.
+func Succeeded(results []Result) map[string]bool {
+	done := make(map[string]bool)
+	for _, r := range results {
+		if r.Status == StatusSucceeded {
+			done[ResumeKey(r.Customer, r.User, r.Sku, r.RemoveSku)] = true
+		}
+	}
+	return done
+}

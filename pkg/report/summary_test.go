@@ -1,0 +1,223 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/report"
+)
+
+func tallied() *report.Summary {
+	s := &report.Summary{
+		Capacity:      capacityRows()[:1],
+		Elapsed:       2500 * time.Millisecond,
+		Requests:      5,
+		Throttled:     2,
+		Retries:       3,
+		CorrelationID: "8e1d7c4a-0000-4000-8000-000000000001",
+		Output:        "results.csv",
+	}
+	for _, r := range []report.Result{
+		{Customer: "contoso", User: "a", Sku: "SPE_E5", Status: report.StatusSucceeded},
+		{Customer: "Contoso ", User: "b", Sku: "spe_e5", Status: report.StatusSucceeded},
+		{Customer: "contoso", User: "c", Sku: "SPE_E5", Status: report.StatusFailed},
+		{Customer: "fabrikam", User: "d", SkuID: "6fd2c87f", Status: report.StatusSucceeded},
+		{Customer: "fabrikam", User: "e", RemoveSku: "ENTERPRISEPACK", Status: report.StatusSkipped},
+	} {
+		s.Add(r)
+	}
+	return s
+}
+
+func TestSummaryAdd(t *testing.T) {
+	s := tallied()
+	wantCounts := map[report.Status]int{report.StatusSucceeded: 3, report.StatusFailed: 1, report.StatusSkipped: 1}
+	if !reflect.DeepEqual(s.Counts, wantCounts) {
+		t.Errorf("Counts = %v, want %v", s.Counts, wantCounts)
+	}
+	wantSku := map[string]map[report.Status]int{
+		"SPE_E5":                {report.StatusSucceeded: 2, report.StatusFailed: 1},
+		"6fd2c87f":              {report.StatusSucceeded: 1},
+		"remove ENTERPRISEPACK": {report.StatusSkipped: 1},
+	}
+	if !reflect.DeepEqual(s.BySku, wantSku) {
+		t.Errorf("BySku = %v, want %v", s.BySku, wantSku)
+	}
+	wantCustomer := map[string]map[report.Status]int{
+		"contoso":  {report.StatusSucceeded: 2, report.StatusFailed: 1},
+		"fabrikam": {report.StatusSucceeded: 1, report.StatusSkipped: 1},
+	}
+	if !reflect.DeepEqual(s.ByCustomer, wantCustomer) {
+		t.Errorf("ByCustomer = %v, want %v", s.ByCustomer, wantCustomer)
+	}
+	if s.Rows() != 5 {
+		t.Errorf("Rows() = %d, want 5", s.Rows())
+	}
+}
+
+func TestSummaryJSON(t *testing.T) {
+	s := tallied()
+	s.Interrupted = true
+	s.StopReason = "interrupted by signal"
+	s.ResumeCommand = "bulkassign run --input in.csv --output results.csv --resume"
+	s.ExitCode = 130
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range got {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	wantKeys := []string{"by_customer", "by_sku", "capacity", "correlation_id", "counts", "elapsed_seconds", "exit_code",
+		"interrupted", "output", "requests", "requests_per_second", "resume_command", "retries", "rows", "stop_reason", "throttled"}
+	if !reflect.DeepEqual(keys, wantKeys) {
+		t.Fatalf("JSON keys %v, want %v", keys, wantKeys)
+	}
+	// Every Summary field is in the JSON form, under its tag (Elapsed as elapsed_seconds).
+	st := reflect.TypeOf(report.Summary{})
+	for i := 0; i < st.NumField(); i++ {
+		f := st.Field(i)
+		if !f.IsExported() || f.Name == "Elapsed" {
+			continue
+		}
+		if _, ok := got[strings.Split(f.Tag.Get("json"), ",")[0]]; !ok {
+			t.Errorf("Summary.%s (tag %q) is missing from the JSON", f.Name, f.Tag.Get("json"))
+		}
+	}
+	checks := map[string]any{
+		"elapsed_seconds":     2.5,
+		"requests":            5.0,
+		"requests_per_second": 2.0, // derived: 5 requests in 2.5 s
+		"throttled":           2.0,
+		"retries":             3.0,
+		"exit_code":           130.0,
+		"interrupted":         true,
+		"rows":                5.0,
+		"correlation_id":      "8e1d7c4a-0000-4000-8000-000000000001",
+		"output":              "results.csv",
+		"counts":              map[string]any{"succeeded": 3.0, "failed": 1.0, "skipped": 1.0, "planned": 0.0},
+	}
+	for k, want := range checks {
+		if !reflect.DeepEqual(got[k], want) {
+			t.Errorf("%s = %#v, want %#v", k, got[k], want)
+		}
+	}
+	bySku := got["by_sku"].(map[string]any)
+	if !reflect.DeepEqual(bySku["SPE_E5"], map[string]any{"succeeded": 2.0, "failed": 1.0}) {
+		t.Errorf("by_sku.SPE_E5 = %v", bySku["SPE_E5"])
+	}
+	capRow := got["capacity"].([]any)[0].(map[string]any)
+	for _, k := range []string{"customer", "sku_name", "sku_part_number", "sku_id", "license_group", "available",
+		"requested", "freed", "left_after", "shortfall"} {
+		if _, ok := capRow[k]; !ok {
+			t.Errorf("capacity row has no %q: %v", k, capRow)
+		}
+	}
+}
+
+func TestSummaryJSONEmpty(t *testing.T) {
+	data, err := json.Marshal(&report.Summary{RequestsPerSecond: 7.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"by_sku":{}`, `"by_customer":{}`, `"capacity":[]`, `"requests_per_second":7.5`,
+		`"counts":{"failed":0,"planned":0,"skipped":0,"succeeded":0}`} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("%s lacks %s", data, want)
+		}
+	}
+}
+
+// squeeze collapses runs of spaces, so that checks do not depend on the padding.
+func squeeze(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestSummaryText(t *testing.T) {
+	s := tallied()
+	var buf bytes.Buffer
+	if err := s.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	text := squeeze(buf.String())
+	for _, want := range []string{
+		"Rows: 5: 3 succeeded, 1 failed, 1 skipped\n",
+		"Elapsed: 2.5s\n",
+		"Requests: 5 (2.0/s)\n",
+		"Throttled (429): 2\n",
+		"Retries: 3\n",
+		"Correlation ID: 8e1d7c4a-0000-4000-8000-000000000001\n",
+		"Output: results.csv\n",
+		"SKU SUCCEEDED FAILED SKIPPED\n6fd2c87f 1 0 0\nremove ENTERPRISEPACK 0 0 1\nSPE_E5 2 1 0\n",
+		"CUSTOMER SUCCEEDED FAILED SKIPPED\ncontoso 2 1 0\nfabrikam 1 0 1\n",
+		"contoso Microsoft 365 E5 SPE_E5 group1 10 12 0 -2 2 <-- SHORT\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, buf.String())
+		}
+	}
+	for _, unwanted := range []string{"PLANNED", "Interrupted", "resume"} {
+		if strings.Contains(text, unwanted) {
+			t.Errorf("summary of a finished run says %q:\n%s", unwanted, buf.String())
+		}
+	}
+}
+
+func TestSummaryTextInterrupted(t *testing.T) {
+	s := tallied()
+	s.Interrupted = true
+	s.StopReason = "interrupted"
+	s.ResumeCommand = "bulkassign run --customer c --input 'my file.csv' --output results.csv --resume"
+	var buf bytes.Buffer
+	if err := s.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Interrupted before every row was done.\n",
+		"Every finished row is in results.csv.\n",
+		"\n  bulkassign run --customer c --input 'my file.csv' --output results.csv --resume\n",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestSummaryTextInterruptedWithReason(t *testing.T) {
+	s := &report.Summary{Interrupted: true, StopReason: "drain timeout passed."}
+	var buf bytes.Buffer
+	if err := s.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "Interrupted before every row was done (drain timeout passed).\n") {
+		t.Fatalf("summary:\n%s", buf.String())
+	}
+}
+
+func TestSummaryTextStopped(t *testing.T) {
+	s := &report.Summary{StopReason: "too many consecutive failures", Output: "out.csv", ResumeCommand: "bulkassign run --resume"}
+	s.Add(report.Result{Customer: "c", Sku: "E5", Status: report.StatusFailed})
+	var buf bytes.Buffer
+	if err := s.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "Stopped early: too many consecutive failures.\n") ||
+		!strings.Contains(buf.String(), "  bulkassign run --resume\n") {
+		t.Fatalf("summary of a stopped run:\n%s", buf.String())
+	}
+}
