@@ -21,6 +21,10 @@ const (
 	errorSource            = "PartnerFD"
 	outOfLicensesText      = "We&#39;re sorry, it looks like you\u2019ve run out of licenses. Buy more licenses, and then try again."
 	outOfLicensesDataTempl = "LicenseQuotaExceededException : Subscription with Account %s and SKU %s does not have any available licenses left."
+	// usageLocationText is the description users of the real service report for an
+	// assignment to a user without a usage location.
+	usageLocationText = "License assignment cannot be done for user with invalid usage location."
+	inactiveUserText  = "License assignment cannot be done for an inactive user: restore the user first."
 )
 
 // answer is a complete HTTP answer, kept as bytes so that a repeated request ID can be
@@ -127,4 +131,20 @@ func licenseUpdateAnswer(upd client.LicenseUpdate) *answer {
 		res.LicensesToAssign = []client.LicenseAssignment{}
 	}
 	return jsonAnswer(http.StatusCreated, res)
+}
+
+// invalidUsageLocation refuses an assignment to a user without a usage location.
+func invalidUsageLocation(user string) *answer {
+	return errorAnswer(http.StatusBadRequest, codeInvalidInput, usageLocationText, user)
+}
+
+// inactiveUser refuses an assignment to a user whose state is inactive.
+func inactiveUser(user string) *answer {
+	return errorAnswer(http.StatusBadRequest, codeInvalidInput, inactiveUserText, user)
+}
+
+// userNotFound is the 60002 answer for a user missing from a customer's user list.
+func userNotFound(customerID, user string) *answer {
+	return errorAnswer(http.StatusNotFound, codeUserNotFound,
+		fmt.Sprintf("User %s was not found in customer %s.", user, customerID), user)
 }

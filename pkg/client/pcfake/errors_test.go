@@ -128,7 +128,9 @@ func TestUnknownCustomer(t *testing.T) {
 func TestUnknownPath(t *testing.T) {
 	_, hc := newFake(t)
 	for _, c := range []call{
-		{method: http.MethodGet, path: "/v1/customers/" + cust + "/users"},
+		{method: http.MethodPost, path: "/v1/customers/" + cust + "/users"},
+		{method: http.MethodGet, path: "/v1/customers/" + cust + "/users/u1"},
+		{method: http.MethodPost, path: "/v1/customers/" + cust + "/users/u1/licenses"},
 		{method: http.MethodDelete, path: skusPath(cust, "")},
 		{method: http.MethodGet, path: updatesPath(cust, "u1")},
 	} {

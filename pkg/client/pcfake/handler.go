@@ -23,12 +23,16 @@ const (
 	routeUnknown route = iota
 	routeSubscribedSkus
 	routeLicenseUpdates
+	routeUsers
+	routeUserLicenses
 )
 
-// ServeHTTP serves the two calls bulkassign makes:
+// ServeHTTP serves the calls bulkassign makes:
 //
 //	GET  /v1/customers/{customer-id}/subscribedskus[?licenseGroupIds=Group1&licenseGroupIds=Group2]
 //	POST /v1/customers/{customer-id}/users/{user-id}/licenseupdates
+//	GET  /v1/customers/{customer-id}/users[?size=N[&seekOperation=Next]]
+//	GET  /v1/customers/{customer-id}/users/{user-id}/licenses[?licenseGroupIds=Group1&licenseGroupIds=Group2]
 //
 // Every other path is answered 404. See the package documentation for the order in
 // which a request meets the token check, the rate limit, latency and faults.
@@ -82,6 +86,10 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 		s.serveSubscribedSkus(w, r, ex)
 	case routeLicenseUpdates:
 		s.serveLicenseUpdates(w, r, ex)
+	case routeUsers:
+		s.serveUsers(w, r, ex)
+	case routeUserLicenses:
+		s.serveUserLicenses(w, r, ex)
 	default:
 		if !s.sleep(r.Context()) {
 			return

@@ -14,9 +14,10 @@ import (
 // a list was given) and its ledger of holdings.
 type customer struct {
 	id      string
-	order   []*sku          // catalogue order, for GET
-	skus    map[string]*sku // by lower-cased product SKU ID
-	users   map[string]*User
+	order   []*sku             // catalogue order, for GET
+	skus    map[string]*sku    // by lower-cased product SKU ID
+	users   map[string]*User   // by lower-cased ID and user principal name; nil: no list
+	list    []*User            // the user list in the order given, for the users GET
 	holders map[string]*holder // by userKey
 }
 
@@ -97,8 +98,7 @@ func (s *Server) apply(customerID, user string, upd client.LicenseUpdate, proble
 	}
 	key, ok := c.userKey(user)
 	if !ok {
-		return outcome{answer: errorAnswer(http.StatusNotFound, codeUserNotFound,
-			fmt.Sprintf("User %s was not found in customer %s.", user, c.id), user)}
+		return outcome{answer: userNotFound(c.id, user)}
 	}
 	if problem != "" {
 		return outcome{answer: invalidInput(problem)}
@@ -153,6 +153,11 @@ func (s *Server) apply(customerID, user string, upd client.LicenseUpdate, proble
 		return outcome{answer: errorAnswer(http.StatusBadRequest, codeInvalidInput,
 			fmt.Sprintf("A license update may carry licenses of one license group only; this one mixes %s.", strings.Join(groups, " and ")),
 			groups...), groups: groups}
+	}
+	if len(assigns) > 0 {
+		if a := c.refuseAssignment(user); a != nil {
+			return outcome{answer: a, groups: groups}
+		}
 	}
 
 	// Play the update on a copy: removals first, then assignments.

@@ -107,7 +107,9 @@ func New(opts ...Option) *Server {
 		opt(s)
 	}
 	for _, pu := range s.pendingUsers {
-		s.addUsers(pu)
+		if err := s.addUsers(pu.customerID, pu.users); err != nil {
+			s.errs = append(s.errs, fmt.Errorf("WithUsers %s: %w", pu.customerID, err))
+		}
 	}
 	for _, ph := range s.pendingHold {
 		s.addHolder(ph)
@@ -128,6 +130,8 @@ func New(opts ...Option) *Server {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /v1/customers/{customer}/subscribedskus", s.handler(routeSubscribedSkus))
 	s.mux.HandleFunc("POST /v1/customers/{customer}/users/{user}/licenseupdates", s.handler(routeLicenseUpdates))
+	s.mux.HandleFunc("GET /v1/customers/{customer}/users", s.handler(routeUsers))
+	s.mux.HandleFunc("GET /v1/customers/{customer}/users/{user}/licenses", s.handler(routeUserLicenses))
 	s.mux.HandleFunc("/", s.handler(routeUnknown))
 	return s
 }
@@ -151,8 +155,12 @@ func WithCustomer(customerID string, skus []client.SubscribedSku) Option {
 
 // WithUsers gives a customer a user list: from then on a licenseupdates call for a user
 // who is not on it is answered 404 with code 60002, and a user may be addressed by ID
-// or user principal name, both naming the same holder in the ledger. Without
-// WithUsers every user exists.
+// or user principal name, both naming the same holder in the ledger. The users GET
+// pages through the list in the order given; an assignment to a user without a usage
+// location, or to an inactive one, is refused (see the package documentation).
+// Without WithUsers every user exists, with no checks, and the users GET answers an
+// empty collection. Every user needs an ID; a user whose ID is already on the list
+// replaces the earlier entry in its place. GenerateUsers makes a list.
 func WithUsers(customerID string, users []User) Option {
 	return func(s *Server) {
 		s.pendingUsers = append(s.pendingUsers, pendingUsers{customerID, append([]User(nil), users...)})
@@ -252,29 +260,6 @@ func (s *Server) SetRateLimit(rps float64, burst int) {
 
 func clampShare(p float64) float64 {
 	return min(max(p, 0), 1)
-}
-
-// addUsers installs a customer's user list.
-func (s *Server) addUsers(pu pendingUsers) {
-	c := s.customers[strings.ToLower(pu.customerID)]
-	if c == nil {
-		s.errs = append(s.errs, fmt.Errorf("WithUsers: no customer %s (add it with WithCustomer)", pu.customerID))
-		return
-	}
-	if c.users == nil {
-		c.users = make(map[string]*User)
-	}
-	for i := range pu.users {
-		u := &pu.users[i]
-		if strings.TrimSpace(u.ID) == "" {
-			s.errs = append(s.errs, fmt.Errorf("WithUsers %s: user %d (%q) has no ID", pu.customerID, i+1, u.UserPrincipalName))
-			continue
-		}
-		c.users[strings.ToLower(u.ID)] = u
-		if u.UserPrincipalName != "" {
-			c.users[strings.ToLower(u.UserPrincipalName)] = u
-		}
-	}
 }
 
 // addHolder records a starting holding, consuming one unit.

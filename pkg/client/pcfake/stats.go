@@ -22,8 +22,14 @@ type Stats struct {
 	Failed       int // answered 500 or 503 by WithFailureRate, not applied
 	Dropped      int // applied, then the connection dropped without an answer (WithDropRate)
 	Unauthorized int // answered 401
-	InFlight     int // requests being served now
-	MaxInFlight  int // the most requests served at once
+	// UserListings counts users GETs answered 200 with a first page (no
+	// seekOperation): one per listing of a customer's users, however many pages it has.
+	UserListings int
+	UserPages    int // users GETs answered 200, first pages and next pages alike
+	// UserLicenseLookups counts user licenses GETs answered 200.
+	UserLicenseLookups int
+	InFlight           int // requests being served now
+	MaxInFlight        int // the most requests served at once
 	// ByStatus counts answers by HTTP status; dropped connections and requests whose
 	// client went away got none and are not in it.
 	ByStatus map[int]int
@@ -35,12 +41,12 @@ type Request struct {
 	Method        string
 	Path          string // the URL path as received
 	Customer      string // the customer-id path segment, unescaped
-	User          string // the user-id path segment, unescaped ("" for a GET)
+	User          string // the user-id path segment, unescaped ("" when the path has none)
 	RequestID     string // MS-RequestId, or the one the fake made up
 	CorrelationID string // MS-CorrelationId, or the one the fake made up
 	Status        int    // the answer's status; 0 when none was sent (dropped, client gone)
 	// Groups lists the license groups (group1, group2) that a POST's body touched, or
-	// that a GET's licenseGroupIds named (nil: all).
+	// that a subscribedskus or user licenses GET covered (nil: all).
 	Groups []string
 	// Body is a POST's body as decoded; empty when the request was refused before its
 	// body was read (401, 429).
