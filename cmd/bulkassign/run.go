@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/planner"
+	"github.com/bulkassign/bulkassign/pkg/report"
+	"github.com/bulkassign/bulkassign/pkg/runner"
+)
+
+// RunCommand is `bulkassign run`: it plans exactly as `bulkassign plan`, then assigns
+// the licenses through a rate-limited worker pool and writes one result row per input
+// row to --output.
+type RunCommand struct {
+	main *Main
+}
+
+// Run parses the flags, plans and runs.
+func (c *RunCommand) Run(ctx context.Context, args []string) error {
+	m := c.main
+	fs := flag.NewFlagSet("bulkassign run", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	var f commonFlags
+	f.register(fs)
+	output := fs.String("output", "", "result CSV to write, one row per input row (required; an existing file is refused unless --resume)")
+	rate := fs.Float64("rate", 10, "requests per second at most, retries included")
+	burst := fs.Int("burst", 1, "requests that may go out at once above --rate")
+	concurrency := fs.Int("concurrency", 8, "requests in flight at most")
+	resume := fs.Bool("resume", false, "continue an earlier run: keep --output's rows and send only the input rows not yet succeeded")
+	drain := fs.Duration("drain-timeout", 30*time.Second, "on interrupt, how long in-flight requests may take to finish")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: bulkassign run --customer ID --input FILE --output FILE [--rate N] [--burst N] [--concurrency N] [--shortfall abort|partial] [--resume] [--base-url URL] [--simulate]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("parse flags: %w", err)}
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	if err := f.validate(); err != nil {
+		return err
+	}
+	switch {
+	case *output == "":
+		return usageError("--output is required: the result CSV to write")
+	case !(*rate > 0) || *rate > 10000:
+		return usageError("--rate %v: must be a number of requests per second above 0 (at most 10000)", *rate)
+	case *burst < 1 || *burst > 1000:
+		return usageError("--burst %d: must be between 1 and 1000", *burst)
+	case *concurrency < 1 || *concurrency > 256:
+		return usageError("--concurrency %d: must be between 1 and 256", *concurrency)
+	case *drain <= 0:
+		return usageError("--drain-timeout %v: must be above 0", *drain)
+	}
+	log := newLogger(m.Stderr, f.logLevel)
+
+	// The output is checked (and, on resume, read back) before anything is sent.
+	var (
+		file  *report.File
+		prior []report.Result
+		err   error
+	)
+	if *resume {
+		if file, prior, err = report.Resume(*output); err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		defer file.Close()
+	} else if err := refuseExisting(*output); err != nil {
+		return err
+	}
+
+	pacer := runner.NewPacer(*rate, *burst)
+	s, err := m.connect(&f, log, client.WithLimiter(pacer), client.WithObserver(pacer.Observe))
+	if err != nil {
+		return err
+	}
+	log.Info().Str("customer", displayCustomer(s.customer)).Str("endpoint", s.endpoint).
+		Str("credentials", s.credKind).Str("correlation_id", s.client.CorrelationID()).
+		Str("output", *output).Msg("starting run")
+
+	var done func(c, u, sku, rm string) bool
+	if *resume {
+		succeeded := report.Succeeded(prior)
+		log.Info().Int("rows_in_output", len(prior)).Int("succeeded", len(succeeded)).Msg("resuming")
+		done = func(c, u, sku, rm string) bool { return succeeded[report.ResumeKey(c, u, sku, rm)] }
+	}
+	plan, err := m.buildPlan(ctx, &f, s, log, done)
+	if err != nil {
+		return err
+	}
+	if s.fake != nil {
+		seedSimulatedHolders(s, plan)
+	}
+	if file == nil {
+		if file, err = report.Create(*output); err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		defer file.Close()
+	}
+
+	// The capacity table was printed with the plan; the text summary leaves it out.
+	summary := &report.Summary{
+		CorrelationID: s.client.CorrelationID(),
+		Output:        *output,
+	}
+	if plan.NumRows() == 0 {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("close output: %w", err)
+		}
+		if plan.Resumed > 0 {
+			fmt.Fprintf(m.Stdout, "Nothing to do: all %d rows already succeeded in %s.\n", plan.Resumed, *output)
+		} else {
+			fmt.Fprintf(m.Stdout, "Nothing to do: the input has no rows. Wrote the header to %s.\n", *output)
+		}
+		return nil
+	}
+
+	prog := newProgress(m.Stderr, log, plan.NumRows())
+	sink := &tallySink{file: file, summary: summary}
+	stats, runErr := runner.Run(ctx, plan, s.client, pacer, sink, runner.Config{
+		Concurrency:   *concurrency,
+		DrainTimeout:  *drain,
+		CorrelationID: s.client.CorrelationID(),
+		Abort:         m.Abort,
+		OnProgress:    prog.update,
+		Logger:        log,
+	})
+	prog.finish()
+	closeErr := file.Close()
+
+	summary.Elapsed = stats.Elapsed
+	summary.Requests = stats.Requests
+	summary.RequestsPerSecond = stats.RequestsPerSecond
+	summary.Throttled = stats.Throttled
+	summary.Retries = stats.Retries
+	summary.Interrupted = stats.Interrupted
+
+	code := ExitOK
+	var final error
+	switch {
+	case errors.Is(runErr, runner.ErrInterrupted):
+		code, final = ExitInterrupted, errors.New("interrupted")
+	case runErr != nil:
+		code, final = ExitRowsFailed, fmt.Errorf("run stopped early: %w", runErr)
+	case closeErr != nil:
+		code, final = ExitRowsFailed, fmt.Errorf("close output: %w", closeErr)
+	case summary.Counts[report.StatusFailed]+summary.Counts[report.StatusSkipped] > 0:
+		code = ExitRowsFailed
+		final = fmt.Errorf("%d row(s) failed, %d skipped; see %s",
+			summary.Counts[report.StatusFailed], summary.Counts[report.StatusSkipped], *output)
+	}
+	if runErr != nil {
+		summary.StopReason = runErr.Error()
+	}
+	if code != ExitOK {
+		summary.ResumeCommand = resumeCommand(args)
+	}
+	summary.ExitCode = code
+	fmt.Fprintln(m.Stdout)
+	if err := summary.WriteText(m.Stdout); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	if final != nil {
+		return &ExitError{Code: code, Err: final}
+	}
+	return nil
+}
+
+// seedSimulatedHolders makes the simulated tenant look like a real one before a run:
+// every user the input removes a SKU from holds it, so that a migration plays out as
+// it would on a real tenant.
+func seedSimulatedHolders(s *session, plan *planner.Plan) {
+	for i := 0; i < plan.NumRows(); i++ {
+		r := plan.Row(i)
+		if r.RemoveSkuID != "" && r.Status == planner.StatusPlanned {
+			_ = s.fake.AddHolder(r.Customer, r.User, r.RemoveSkuID)
+		}
+	}
+}
+
+// resumeCommand is the command line that resumes this run.
+func resumeCommand(args []string) string {
+	parts := []string{"bulkassign", "run"}
+	hasResume := false
+	for _, a := range args {
+		if a == "--resume" || a == "-resume" || strings.HasPrefix(a, "--resume=") || strings.HasPrefix(a, "-resume=") {
+			hasResume = true
+		}
+		parts = append(parts, shellQuote(a))
+	}
+	if !hasResume {
+		parts = append(parts, "--resume")
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@,+%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// tallySink writes each result to the output file and counts it for the summary.
+type tallySink struct {
+	file    *report.File
+	summary *report.Summary
+}
+
+func (t *tallySink) Write(r report.Result) error {
+	if err := t.file.Write(r); err != nil {
+		return err
+	}
+	t.summary.Add(r)
+	return nil
+}
+
+// progress shows how a run goes: a bar redrawn in place on a terminal, a log line
+// every few seconds otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	log   zerolog.Logger
+	total int
+	last  time.Time
+	p     runner.Progress
+	drawn bool
+}
+
+func newProgress(w io.Writer, log zerolog.Logger, total int) *progress {
+	return &progress{w: w, tty: isTerminal(w), log: log, total: total}
+}
+
+func (p *progress) update(pr runner.Progress) {
+	p.p = pr
+	now := time.Now()
+	every := 5 * time.Second
+	if p.tty {
+		every = 200 * time.Millisecond
+	}
+	if now.Sub(p.last) < every && pr.Done < pr.Total {
+		return
+	}
+	p.last = now
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", p.line())
+		p.drawn = true
+		return
+	}
+	p.log.Info().Int("done", pr.Done).Int("total", pr.Total).Int("failed", pr.Failed).
+		Int("skipped", pr.Skipped).Float64("requests_per_second", round1(pr.RequestsPerSecond)).
+		Int("throttled", pr.Throttled).Str("time_left", eta(pr).String()).Msg("progress")
+}
+
+func (p *progress) line() string {
+	pr := p.p
+	const width = 30
+	filled := 0
+	if pr.Total > 0 {
+		filled = width * pr.Done / pr.Total
+	}
+	bar := strings.Repeat("#", filled) + strings.Repeat(".", width-filled)
+	return fmt.Sprintf("[%s] %d/%d rows  %.1f req/s  %d failed  %d skipped  %s left",
+		bar, pr.Done, pr.Total, pr.RequestsPerSecond, pr.Failed, pr.Skipped, eta(pr))
+}
+
+func (p *progress) finish() {
+	if p.drawn {
+		fmt.Fprintf(p.w, "\r\033[K%s\n", p.line())
+	}
+}
+
+func eta(pr runner.Progress) time.Duration {
+	if pr.Done == 0 || pr.Done >= pr.Total {
+		return 0
+	}
+	per := pr.Elapsed / time.Duration(pr.Done)
+	return (per * time.Duration(pr.Total-pr.Done)).Round(time.Second)
+}
+
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
