@@ -396,7 +396,11 @@ func (m *Main) buildPlan(ctx context.Context, f *commonFlags, s *session, log ze
 	}
 	var short *planner.ShortfallError
 	if errors.As(err, &short) {
-		fmt.Fprintf(m.Stderr, "\nNot enough licenses; nothing was sent. %v\nBuy more licenses, shorten the input, or pass --shortfall partial to grant rows in file order while units last.\n", short)
+		fmt.Fprintln(m.Stderr, "\nNot enough licenses; nothing was sent:")
+		for _, line := range strings.Split(strings.TrimSpace(short.Error()), "\n") {
+			fmt.Fprintf(m.Stderr, "  %s\n", line)
+		}
+		fmt.Fprintln(m.Stderr, "Buy more licenses, shorten the input, or pass --shortfall partial to grant rows in file order while units last.")
 		return plan, &ExitError{Code: ExitShortfall, Err: errors.New("capacity shortfall")}
 	}
 	if err != nil {

@@ -38,7 +38,7 @@ func main() {
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Abort: abort}
 	err := m.Run(ctx, os.Args[1:])
 	stop()
-	if err != nil && err.Error() != "" {
+	if err != nil && err.Error() != "" && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "bulkassign:", err)
 	}
 	os.Exit(ExitCode(err))

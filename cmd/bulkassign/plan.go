@@ -57,8 +57,8 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	plan, err := m.buildPlan(ctx, &f, s, log, nil)
-	if plan == nil {
-		return err
+	if err != nil {
+		return err // input problems (exit 2) or a shortfall under abort (exit 3)
 	}
 	// The output is created only once the plan is known, so that an input error
 	// leaves no file behind.
@@ -92,9 +92,6 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, " Planned rows written to %s.", *out)
 	}
 	fmt.Fprintln(m.Stdout)
-	if err != nil {
-		return err // shortfall under abort: exit 3
-	}
 	if skipped > 0 {
 		return &ExitError{Code: ExitRowsFailed, Err: fmt.Errorf("%d of %d rows would be skipped", skipped, plan.NumRows())}
 	}
