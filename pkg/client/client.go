@@ -115,6 +115,9 @@ type call struct {
 	method string
 	url    *url.URL
 	body   []byte // the marshalled request body, re-sent identically on every attempt
+	// header holds extra request headers (a next page link's); the client's own
+	// headers replace any of the same name.
+	header http.Header
 }
 
 // answer is one attempt's HTTP answer, its body already read and closed.
@@ -296,6 +299,11 @@ func (c *Client) newRequest(ctx context.Context, cl call, requestID string, toke
 		return nil, err
 	}
 	h := req.Header
+	for k, vs := range cl.header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
 	token.SetAuthHeader(req)
 	h.Set("Accept", "application/json")
 	h.Set("MS-RequestId", requestID)

@@ -1,4 +1,4 @@
-// Package client is bulkassign's client for the two Partner Center REST calls it needs:
+// Package client is bulkassign's client for the Partner Center REST calls (subscribed SKUs, license updates, and the users listing and per-user licenses that checks before a run use) it needs:
 // GetSubscribedSkus lists a customer's products and their available license units, and
 // UpdateLicenses assigns and removes licenses of one user.
 //

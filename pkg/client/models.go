@@ -108,3 +108,28 @@ func (w *LicenseWarning) UnmarshalJSON(b []byte) error {
 	w.Code = string(v.Code)
 	return nil
 }
+
+// User is a customer's user as GET /v1/customers/{id}/users lists it. UsageLocation is
+// the two-letter country code a user needs before a license can be assigned; State is
+// "active" or "inactive".
+//
+// See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
+type User struct {
+	ID                string      `json:"id"`
+	UserPrincipalName string      `json:"userPrincipalName"`
+	DisplayName       string      `json:"displayName"`
+	UsageLocation     string      `json:"usageLocation"`
+	State             string      `json:"state"`
+	Attributes        *Attributes `json:"attributes,omitempty"`
+}
+
+// License is one product a user holds, as GET
+// /v1/customers/{id}/users/{user}/licenses lists it: the product SKU and the service
+// plans it brings.
+//
+// See https://learn.microsoft.com/partner-center/developer/check-which-licenses-are-assigned-to-a-user
+type License struct {
+	ProductSku   ProductSku    `json:"productSku"`
+	ServicePlans []ServicePlan `json:"servicePlans"`
+	Attributes   *Attributes   `json:"attributes,omitempty"`
+}

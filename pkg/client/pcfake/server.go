@@ -56,6 +56,7 @@ type Server struct {
 	seed         int64
 	seeded       bool
 	logRequests  bool
+	inspection   bool
 	rateRPS      float64
 	rateBurst    int
 	pendingUsers []pendingUsers
@@ -133,6 +134,9 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/customers/{customer}/users", s.handler(routeUsers))
 	s.mux.HandleFunc("GET /v1/customers/{customer}/users/{user}/licenses", s.handler(routeUserLicenses))
 	s.mux.HandleFunc("/", s.handler(routeUnknown))
+	if s.inspection {
+		s.serveInspection()
+	}
 	return s
 }
 
@@ -237,6 +241,22 @@ func WithSeed(seed int64) Option {
 // default to keep long runs small.
 func WithRequestLog() Option {
 	return func(s *Server) { s.logRequests = true }
+}
+
+// WithInspection also serves read-only endpoints that show the fake's state to a test
+// or a script in another process, as JSON:
+//
+//	GET /_pcfake/stats                       Stats
+//	GET /_pcfake/holdings?customer=ID        Holdings(ID): {user: {skuId: excluded plan IDs or null}}
+//	GET /_pcfake/units?customer=ID[&sku=ID]  [SkuUnits...] in catalogue order, or of the one SKU
+//	GET /_pcfake/requests                    Requests(): the request log, oldest end first
+//
+// It turns the request log on (WithRequestLog), so a long run with it grows in memory.
+// An unknown customer or SKU is answered 404, a missing customer 400, with
+// {"error": "..."}. These are not Partner Center calls: they need no token, meet no
+// latency, rate limit or fault, and count in no Stats. Off by default.
+func WithInspection() Option {
+	return func(s *Server) { s.inspection, s.logRequests = true, true }
 }
 
 // SetRateLimit changes the rate limit while the fake serves: rps requests per second

@@ -1,0 +1,341 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Op names of the user calls, as they appear in errors and Attempts.
+const (
+	opListUsers       = "list users"
+	opGetUserLicenses = "get user licenses"
+)
+
+// DefaultUserPageSize is the page size ListUsers asks for when given 0.
+const DefaultUserPageSize = 500
+
+// maxUserPages bounds how many pages ListUsers follows: at 500 users a page, 50 million
+// users, far more than any tenant holds, so that a server whose next links never end
+// cannot keep a run busy for ever.
+const maxUserPages = 100_000
+
+// Errors behind a next page link ListUsers refuses; they are wrapped with the page
+// number and the IDs of the call that returned the link.
+var (
+	errForeignNextLink  = errors.New("next page link leaves the API")
+	errBadNextLink      = errors.New("unusable next page link")
+	errRepeatedNextLink = errors.New("next page link repeats an earlier page")
+	errTooManyPages     = errors.New("too many pages")
+)
+
+// userPage is one page of GET .../users.
+type userPage struct {
+	TotalCount int         `json:"totalCount"`
+	Items      []User      `json:"items"`
+	Links      *pageLinks  `json:"links,omitempty"`
+	Attributes *Attributes `json:"attributes,omitempty"`
+}
+
+// pageLinks are a paged collection's links; only next matters.
+type pageLinks struct {
+	Self *link `json:"self,omitempty"`
+	Next *link `json:"next,omitempty"`
+}
+
+// link is a request the server describes: {"uri": "...", "method": "GET", "headers":
+// [{"key": "MS-ContinuationToken", "value": "..."}]}.
+type link struct {
+	URI     string       `json:"uri"`
+	Method  string       `json:"method"`
+	Headers []linkHeader `json:"headers"`
+}
+
+// linkHeader is one header of a link.
+type linkHeader struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// licenseCollection is the answer of GET .../users/{user}/licenses.
+type licenseCollection struct {
+	TotalCount int         `json:"totalCount"`
+	Items      []License   `json:"items"`
+	Attributes *Attributes `json:"attributes,omitempty"`
+}
+
+// ListUsers returns every user of customerID, following the pages of
+// GET .../v1/customers/{customerID}/users?size={pageSize}. pageSize 0 asks for
+// DefaultUserPageSize (500) users a page; a negative size is an error.
+//
+// Each answer's links.next names the next page: a URI relative to /v1 (resolved against
+// {base}/v1/), an absolute path "/v1/..." or a full URL on the API's own scheme and
+// host, with the headers to send (MS-ContinuationToken). The client's own headers
+// (Authorization, MS-RequestId...) cannot be replaced by a link's. A link to another
+// host, with dot segments, a method other than GET or a malformed header is refused
+// before anything is sent. Paging stops at the first page without links.next; a next
+// link that repeats an earlier page, or more than 100,000 pages, is an error.
+//
+// Every page is one logical call with its own MS-RequestId, retried like any other call.
+// The returned *Response is that of the last page requested (the failing page on an
+// error), except Attempts, which counts the attempts of all pages; the typed errors
+// (*APIError, *TransportError...) count the failing page's attempts only. On an error
+// ListUsers returns no users, never an incomplete list.
+//
+// See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
+func (c *Client) ListUsers(ctx context.Context, customerID string, pageSize int) ([]User, *Response, error) {
+	return c.listUsers(ctx, customerID, pageSize, maxUserPages)
+}
+
+// listUsers is ListUsers following at most maxPages pages.
+func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, maxPages int) ([]User, *Response, error) {
+	op := opListUsers
+	resp := &Response{CorrelationID: c.correlationID}
+	if err := checkSegment("customer ID", customerID); err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
+	}
+	switch {
+	case pageSize < 0:
+		return nil, resp, fmt.Errorf("%s: page size %d: must not be negative (0 means %d)", op, pageSize, DefaultUserPageSize)
+	case pageSize == 0:
+		pageSize = DefaultUserPageSize
+	}
+	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/users")
+	u.RawQuery = url.Values{"size": {strconv.Itoa(pageSize)}}.Encode()
+	next := call{op: op, method: http.MethodGet, url: u}
+
+	users := []User{}
+	seen := map[[sha256.Size]byte]bool{callKey(next): true}
+	attempts := 0
+	for page := 1; ; page++ {
+		ans, pageResp, err := c.do(ctx, next)
+		attempts += pageResp.Attempts
+		pageResp.Attempts = attempts
+		if err != nil {
+			return nil, pageResp, err
+		}
+		var p userPage
+		if err := decodeJSON(fmt.Sprintf("%s: page %d", op, page), pageResp, ans.body, &p); err != nil {
+			return nil, pageResp, err
+		}
+		users = append(users, p.Items...)
+		if p.Links == nil || p.Links.Next == nil {
+			return users, pageResp, nil
+		}
+		// A link's problems name the page and the request that returned the link, never
+		// the link itself: its query and headers carry the continuation.
+		pageErr := func(err error) error {
+			return fmt.Errorf("%s: page %d: %w (%s)", op, page, err, idsText(pageResp.RequestID, c.correlationID, -1))
+		}
+		if page >= maxPages {
+			return nil, pageResp, pageErr(fmt.Errorf("%w: still a next page after %d", errTooManyPages, maxPages))
+		}
+		next, err = c.nextCall(op, p.Links.Next)
+		if err != nil {
+			return nil, pageResp, pageErr(err)
+		}
+		key := callKey(next)
+		if seen[key] {
+			return nil, pageResp, pageErr(errRepeatedNextLink)
+		}
+		seen[key] = true
+	}
+}
+
+// nextCall turns a next page link into the call that fetches the page.
+func (c *Client) nextCall(op string, l *link) (call, error) {
+	if m := strings.TrimSpace(l.Method); m != "" && !strings.EqualFold(m, http.MethodGet) {
+		return call{}, fmt.Errorf("%w: method %q, want GET", errBadNextLink, m)
+	}
+	u, err := c.resolveLink(l.URI)
+	if err != nil {
+		return call{}, err
+	}
+	var h http.Header
+	for i, kv := range l.Headers {
+		if !validHeaderName(kv.Key) {
+			return call{}, fmt.Errorf("%w: header %d has an invalid name", errBadNextLink, i+1)
+		}
+		if !validHeaderValue(kv.Value) {
+			// The value is the continuation: name the header only.
+			return call{}, fmt.Errorf("%w: header %s has an invalid value", errBadNextLink, http.CanonicalHeaderKey(kv.Key))
+		}
+		if h == nil {
+			h = make(http.Header, len(l.Headers))
+		}
+		h.Add(kv.Key, kv.Value)
+	}
+	return call{op: op, method: http.MethodGet, url: u, header: h}, nil
+}
+
+// resolveLink resolves a link's URI: a path relative to /v1 ("/customers/x/users?..."
+// or "customers/x/users?..."), an absolute path that already starts with /v1/ (or with
+// the base URL's path followed by v1/), or a full URL whose scheme and host are the base
+// URL's and whose path lies under the base URL's path. The query is kept as sent; the
+// fragment is dropped.
+func (c *Client) resolveLink(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, fmt.Errorf("%w: empty URI", errBadNextLink)
+	}
+	ref, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: URI does not parse", errBadNextLink)
+	}
+	if ref.User != nil {
+		return nil, fmt.Errorf("%w: URI carries user information", errBadNextLink)
+	}
+	if ref.Opaque != "" {
+		return nil, fmt.Errorf("%w: URI is not a path or an http URL", errBadNextLink)
+	}
+	basePath := c.base.EscapedPath() // ends with "/"
+	p := ref.EscapedPath()
+	var rest string // the escaped path below the base URL's path
+	switch {
+	case ref.Scheme != "" || ref.Host != "":
+		scheme := ref.Scheme
+		if scheme == "" {
+			scheme = c.base.Scheme
+		}
+		if !strings.EqualFold(scheme, c.base.Scheme) || !sameHost(scheme, ref.Host, c.base) {
+			return nil, fmt.Errorf("%w: host %q is not the API's host %q", errForeignNextLink, ref.Host, c.base.Host)
+		}
+		if !strings.HasPrefix(p, basePath) {
+			return nil, fmt.Errorf("%w: path lies outside the base URL", errForeignNextLink)
+		}
+		rest = p[len(basePath):]
+	case p == "":
+		return nil, fmt.Errorf("%w: URI has no path", errBadNextLink)
+	case strings.HasPrefix(p, basePath+"v1/"):
+		rest = p[len(basePath):]
+	case strings.HasPrefix(p, "/v1/"):
+		rest = p[1:]
+	case strings.HasPrefix(p, "v1/"):
+		rest = p
+	case strings.HasPrefix(p, "/"):
+		rest = "v1" + p
+	default:
+		rest = "v1/" + p
+	}
+	for _, seg := range strings.Split(rest, "/") {
+		if s, err := url.PathUnescape(seg); err != nil || s == "." || s == ".." {
+			return nil, fmt.Errorf("%w: URI has dot segments", errBadNextLink)
+		}
+	}
+	u := c.endpoint(rest)
+	u.RawQuery = ref.RawQuery
+	return u, nil
+}
+
+// sameHost reports whether a URL of the given scheme and host (host[:port]) reaches
+// the same host and port as base, a missing port being the scheme's default.
+func sameHost(scheme, host string, base *url.URL) bool {
+	split := func(scheme, host string) (string, string) {
+		u := url.URL{Host: host}
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(scheme)]
+		}
+		return strings.ToLower(u.Hostname()), port
+	}
+	h1, p1 := split(scheme, host)
+	h2, p2 := split(base.Scheme, base.Host)
+	return h1 == h2 && p1 == p2
+}
+
+// callKey identifies a page request by its URL and headers, for the loop guard. It is a
+// hash so that 100,000 continuation tokens do not have to be kept.
+func callKey(cl call) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(cl.url.String()))
+	keys := make([]string, 0, len(cl.header))
+	for k := range cl.header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range cl.header[k] {
+			h.Write([]byte{0})
+			h.Write([]byte(k))
+			h.Write([]byte{0})
+			h.Write([]byte(v))
+		}
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// validHeaderName reports whether s is an HTTP field name (an RFC 9110 token).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether s can be sent as a header value: no control
+// characters other than tab.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// UserLicenses lists the licenses user of customerID holds, restricted to the given
+// license groups (the API's default, group1, when none is given): GET
+// .../v1/customers/{customerID}/users/{user}/licenses with one licenseGroupIds parameter
+// per group. user is the user's object ID or user principal name, escaped as one path
+// segment.
+//
+// See https://learn.microsoft.com/partner-center/developer/check-which-licenses-are-assigned-to-a-user
+// and https://learn.microsoft.com/partner-center/developer/get-licenses-assigned-to-a-user-by-license-group
+func (c *Client) UserLicenses(ctx context.Context, customerID, user string, groups ...LicenseGroupID) ([]License, *Response, error) {
+	op := opGetUserLicenses
+	resp := &Response{CorrelationID: c.correlationID}
+	if err := checkSegment("customer ID", customerID); err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := checkSegment("user", user); err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
+	}
+	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/users/" + url.PathEscape(user) + "/licenses")
+	if len(groups) > 0 {
+		q := make(url.Values, 1)
+		for _, g := range groups {
+			if strings.TrimSpace(string(g)) == "" {
+				return nil, resp, fmt.Errorf("%s: empty license group", op)
+			}
+			q.Add("licenseGroupIds", string(g))
+		}
+		u.RawQuery = q.Encode()
+	}
+	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u})
+	if err != nil {
+		return nil, resp, err
+	}
+	var out licenseCollection
+	if err := decodeJSON(op, resp, ans.body, &out); err != nil {
+		return nil, resp, err
+	}
+	if out.Items == nil {
+		out.Items = []License{}
+	}
+	return out.Items, resp, nil
+}
