@@ -1,0 +1,184 @@
+package planner
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bulkassign/bulkassign/pkg/planner/plannertest"
+)
+
+// TestUpdatesWithCollidingHashes plans the same file with the real user hash and with
+// one under which every user collides: the plans must be the same.
+func TestUpdatesWithCollidingHashes(t *testing.T) {
+	var buf bytes.Buffer
+	if err := plannertest.WriteCSV(&buf, plannertest.GenConfig{Rows: 3000, Customers: []string{
+		"0c39d6d5-c70d-4c55-bc02-f620844f3fd1", "3a9d2c4e-5b1f-4e8a-9c7d-2f6b8e1a4c3d"}, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	// Add a user in two spellings, a duplicate and a contradiction-free swap.
+	in := buf.String() +
+		"Extra@Contoso.com,ENTERPRISEPACK,,,0c39d6d5-c70d-4c55-bc02-f620844f3fd1\n" +
+		"extra@contoso.COM,AAD_PREMIUM,,,0c39d6d5-c70d-4c55-bc02-f620844f3fd1\n" +
+		"extra@contoso.com,ENTERPRISEPACK,,,0c39d6d5-c70d-4c55-bc02-f620844f3fd1\n"
+	cat := plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 100_000))
+	plan := func() *Plan {
+		p, err := Build(context.Background(), strings.NewReader(in), cat, Options{})
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		return p
+	}
+	want := plan()
+	real := hashUser
+	hashUser = func(int32, uint8, string) uint64 { return 42 }
+	defer func() { hashUser = real }()
+	got := plan()
+	if got.NumRows() != want.NumRows() || got.NumUpdates() != want.NumUpdates() {
+		t.Fatalf("colliding hashes: %d rows, %d updates; want %d, %d", got.NumRows(), got.NumUpdates(), want.NumRows(), want.NumUpdates())
+	}
+	for i := range want.NumRows() {
+		if g, w := got.Row(i), want.Row(i); !reflect.DeepEqual(g, w) {
+			t.Fatalf("row %d = %+v, want %+v", i, g, w)
+		}
+	}
+	for i := range want.NumUpdates() {
+		if g, w := got.Update(i), want.Update(i); !reflect.DeepEqual(g, w) {
+			t.Fatalf("update %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if !reflect.DeepEqual(got.Warnings, want.Warnings) || len(want.Warnings) == 0 {
+		t.Errorf("warnings differ or are missing:\n got %+v\nwant %+v", got.Warnings, want.Warnings)
+	}
+	last := want.Update(want.Row(want.NumRows() - 1).Update)
+	if len(last.Rows) != 3 || len(last.Body.LicensesToAssign) != 2 {
+		t.Errorf("the extra user's update = %+v, want 3 rows assigning 2 SKUs", last)
+	}
+}
+
+func TestSortByHigh32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		keys := make([]uint64, n)
+		for i := range keys {
+			h := rng.Uint64() & 0xFFFF_0007_0000_0000 // few distinct values in some digits
+			if i%3 == 0 {
+				h = 0x8000_0001_0000_0000
+			}
+			keys[i] = h | uint64(i)
+		}
+		want := slices.Clone(keys)
+		slices.SortStableFunc(want, func(a, b uint64) int {
+			switch {
+			case a>>32 < b>>32:
+				return -1
+			case a>>32 > b>>32:
+				return 1
+			}
+			return 0
+		})
+		sortByHigh32(keys)
+		if !slices.Equal(keys, want) {
+			t.Errorf("n=%d: radix sort differs from a stable sort", n)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	cands := []candidate{
+		{`"Office 365 Enterprise E3" (ENTERPRISEPACK)`, []string{"Office 365 Enterprise E3", "ENTERPRISEPACK"}},
+		{`"Office 365 Enterprise E5" (ENTERPRISEPREMIUM)`, []string{"Office 365 Enterprise E5", "ENTERPRISEPREMIUM"}},
+		{`"Windows 10 Enterprise E5" (WIN_ENT_E5)`, []string{"Windows 10 Enterprise E5", "WIN_ENT_E5"}},
+		{`"Yammer Enterprise" (YAMMER_ENTERPRISE)`, []string{"Yammer Enterprise", "YAMMER_ENTERPRISE"}},
+	}
+	tests := []struct{ value, want string }{
+		{"Ofice 365 E3", `did you mean "Office 365 Enterprise E3" (ENTERPRISEPACK)?`},
+		{"enterprisepak", `did you mean "Office 365 Enterprise E3" (ENTERPRISEPACK)?`},
+		{"E5", `did you mean "Windows 10 Enterprise E5" (WIN_ENT_E5) or "Office 365 Enterprise E5" (ENTERPRISEPREMIUM)?`},
+		{"Enterprise", `did you mean "Office 365 Enterprise E3" (ENTERPRISEPACK), "Office 365 Enterprise E5" (ENTERPRISEPREMIUM) or "Yammer Enterprise" (YAMMER_ENTERPRISE)?`},
+		{"Yamer", `did you mean "Yammer Enterprise" (YAMMER_ENTERPRISE)?`},
+		{"Visio Plan 2", `it has "Office 365 Enterprise E3" (ENTERPRISEPACK), "Office 365 Enterprise E5" (ENTERPRISEPREMIUM), "Windows 10 Enterprise E5" (WIN_ENT_E5) and "Yammer Enterprise" (YAMMER_ENTERPRISE)`},
+	}
+	for _, tt := range tests {
+		if got := suggest(tt.value, cands, "it has"); got != tt.want {
+			t.Errorf("suggest(%q) =\n %s\nwant\n %s", tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"abc", "", 3}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"ofice", "office", 1}, {"e3", "e5", 1}, {"Müller", "Muller", 1},
+	}
+	for _, tt := range tests {
+		if got := editDistance([]rune(tt.a), []rune(tt.b)); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestUserMatching(t *testing.T) {
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"amy@contoso.com", "AMY@Contoso.COM", true},
+		{"amy@contoso.com", "amy@contoso.co", false},
+		{"amy@contoso.com", "amz@contoso.com", false},
+		{"Jürgen@contoso.com", "JÜRGEN@CONTOSO.COM", true},
+		{"jürgen@contoso.com", "jurgen@contoso.com", false},
+	}
+	for _, tt := range tests {
+		if got := sameUser([]byte(tt.a), tt.b); got != tt.same {
+			t.Errorf("sameUser(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.same)
+		}
+		if tt.same && hashUser(1, 0, tt.a) != hashUser(1, 0, tt.b) {
+			t.Errorf("hashUser differs for %q and %q", tt.a, tt.b)
+		}
+	}
+	if hashUser(1, 0, "amy@contoso.com") == hashUser(2, 0, "amy@contoso.com") || hashUser(1, 0, "amy@contoso.com") == hashUser(1, 1, "amy@contoso.com") {
+		t.Error("hashUser ignores the customer or the license group")
+	}
+}
+
+func TestStorageAcrossChunks(t *testing.T) {
+	var c chunked[int32]
+	var a arena
+	var refs []uint32
+	var want []string
+	for i := range 3*chunkLen + 5 {
+		if got := c.add(int32(i)); got != i {
+			t.Fatalf("add returned %d, want %d", got, i)
+		}
+		s := strings.Repeat(string(rune('a'+i%26)), i%1000+1)
+		ref, err := a.add(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, want = append(refs, ref), append(want, s)
+	}
+	for i := range c.len() {
+		if *c.at(i) != int32(i) {
+			t.Fatalf("at(%d) = %d", i, *c.at(i))
+		}
+		if got := string(a.bytes(refs[i], uint16(len(want[i])))); got != want[i] {
+			t.Fatalf("arena bytes %d differ", i)
+		}
+	}
+	if len(a.chunks) < 2 {
+		t.Fatalf("arena used %d chunks, want several", len(a.chunks))
+	}
+	a.freeze()
+	for i := range refs {
+		if got := a.str(refs[i], uint16(len(want[i]))); got != want[i] {
+			t.Fatalf("arena string %d = %q..., want %q...", i, got[:min(5, len(got))], want[i][:5])
+		}
+	}
+}
