@@ -27,25 +27,40 @@ func generated(tb testing.TB, n int) []byte {
 }
 
 // BenchmarkBuild plans generated files of 100,000 and 1,000,000 rows against an
-// in-memory catalogue with enough units.
+// in-memory catalogue with enough units; the users=check variants also check every row's
+// user against a generated directory of the file's users (one listing per customer).
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-			in := generated(b, n)
-			cat := plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 10_000_000))
-			b.SetBytes(int64(len(in)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				plan, err := planner.Build(context.Background(), bytes.NewReader(in), cat, planner.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if plan.NumRows() != n {
-					b.Fatalf("NumRows = %d, want %d", plan.NumRows(), n)
-				}
+		for _, check := range []bool{false, true} {
+			name := fmt.Sprintf("rows=%d", n)
+			if check {
+				name += "/users=check"
 			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-		})
+			b.Run(name, func(b *testing.B) {
+				in := generated(b, n)
+				cat := plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 10_000_000))
+				var opts planner.Options
+				if check {
+					dir, err := plannertest.DirectoryFor(bytes.NewReader(in), "", 50)
+					if err != nil {
+						b.Fatal(err)
+					}
+					opts.Users = dir
+				}
+				b.SetBytes(int64(len(in)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					plan, err := planner.Build(context.Background(), bytes.NewReader(in), cat, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if plan.NumRows() != n {
+						b.Fatalf("NumRows = %d, want %d", plan.NumRows(), n)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
 	}
 }

@@ -34,6 +34,29 @@
 // plan with a *ShortfallError; under ShortfallPartial rows are granted in file order
 // while units last and the rest are planned as skipped.
 //
+// # Users
+//
+// With Options.Users (the user pre-flight, --check-users), Build lists each customer's
+// users once, with one paged ListUsers call per customer and never a call per row, once
+// the file has been read without problems and every catalogue fetched. A row's user is
+// matched by object ID or by user principal name, in any case, and Row.UserID carries the
+// object ID of the user found. Rows are planned as skipped, with the reason, when Partner
+// Center would refuse them:
+//
+//	user not found: <user> is not a user of customer <id>
+//	user not active: <user> is <state>            (a state other than "active"; none counts as active)
+//	no usage location: <user> has none; set one before assigning licenses
+//
+// The last applies only to rows that assign a SKU: a row that only removes one does not
+// need a usage location. Capacity is counted after the check, so skipped rows request no
+// units, and a user whose rows are all skipped gets no update. A file that names one user
+// by object ID in some rows and by principal name in others draws a warning: the two
+// names group into separate requests. A listing failure stops Build with the error
+// wrapped as "list users of customer <id>: ..."; nothing is planned. Only one customer's
+// listing is held at a time; it is searched through 32-bit hashes of the names (two
+// 8-byte keys a user, sorted), and the plan keeps only the object ID, state and usage
+// location of the users that rows name (about 50 bytes a user).
+//
 // # Scale
 //
 // The file is read as a stream through gocsv's pull-style unmarshaller, and the plan
@@ -41,6 +64,7 @@
 // second within a few hundred megabytes (see BenchmarkBuild and scripts/plan-bench.sh).
 //
 // The Partner Center calls involved are described at
-// https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group
+// https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group,
+// https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
 // and https://learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user
 package planner

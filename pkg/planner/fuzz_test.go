@@ -16,7 +16,8 @@ import (
 // FuzzBuild feeds arbitrary bytes to Build as the input file. No input may panic; a bad
 // input is an *InputError whose every problem has a line within the file (only an empty
 // file is a problem of the file as a whole); a good input is a plan whose rows and
-// updates are consistent with each other and with the file.
+// updates are consistent with each other and with the file. Users are checked against a
+// directory of two users, one without a usage location.
 func FuzzBuild(f *testing.F) {
 	seeds := []string{
 		"",
@@ -47,9 +48,15 @@ func FuzzBuild(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		cat := plannertest.NewCatalogue(plannertest.SampleSkus())
+		dir := plannertest.NewDirectory()
+		located := plannertest.ActiveUser(amyID, "a@contoso.com")
+		unlocated := plannertest.ActiveUser(bobID, "b@contoso.com")
+		unlocated.UsageLocation = ""
+		dir.Set(custA, located, unlocated)
 		p, err := planner.Build(context.Background(), bytes.NewReader(in), cat, planner.Options{
 			DefaultCustomer: custA,
 			Shortfall:       planner.ShortfallPartial,
+			Users:           dir,
 		})
 		lines := bytes.Count(in, []byte("\n")) + 1
 		if err != nil {
@@ -116,8 +123,8 @@ func FuzzBuild(f *testing.F) {
 				}
 			}
 		}
-		if cat.TotalCalls() != len(p.Customers) {
-			t.Fatalf("catalogue calls = %d for customers %q, want one per customer", cat.TotalCalls(), p.Customers)
+		if cat.TotalCalls() != len(p.Customers) || dir.TotalCalls() != len(p.Customers) {
+			t.Fatalf("catalogue calls = %d, listing calls %d for customers %q, want one each per customer", cat.TotalCalls(), dir.TotalCalls(), p.Customers)
 		}
 	})
 }

@@ -3,12 +3,14 @@ package planner
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/planner/plannertest"
 )
 
@@ -179,6 +181,66 @@ func TestStorageAcrossChunks(t *testing.T) {
 	for i := range refs {
 		if got := a.str(refs[i], uint16(len(want[i]))); got != want[i] {
 			t.Fatalf("arena string %d = %q..., want %q...", i, got[:min(5, len(got))], want[i][:5])
+		}
+	}
+}
+
+// TestDirectoryFindsEveryKey indexes a large listing and finds every user by object ID
+// and by principal name in any case, and no one else.
+func TestDirectoryFindsEveryKey(t *testing.T) {
+	const n = 20_000
+	users := make([]client.User, n)
+	for i := range users {
+		users[i] = client.User{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), UserPrincipalName: fmt.Sprintf("User%d@Contoso.com", i)}
+	}
+	users[7].UserPrincipalName = "  Jürgen@contoso.com "
+	users[8].ID = ""                                    // not indexed by ID
+	users = append(users, client.User{ID: users[5].ID}) // listed twice: the first is found
+	d := newDirectory(users)
+	var names []string
+	var want []int32
+	for i := range n {
+		u := &users[i]
+		for _, key := range []string{u.ID, strings.ToUpper(u.ID), u.UserPrincipalName, strings.ToLower(u.UserPrincipalName), strings.ToUpper(u.UserPrincipalName)} {
+			if key = strings.TrimSpace(key); key != "" {
+				names, want = append(names, key), append(want, int32(i)+1)
+			}
+		}
+	}
+	for _, key := range []string{"user20000@contoso.com", "user1@contoso.co", "jurgen@contoso.com", "", "00000000-0000-4000-8000-00000000000g"} {
+		names, want = append(names, key), append(want, 0)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i]; want[i], want[j] = want[j], want[i] })
+	got := d.findAll(len(names), func(k int) []byte { return []byte(names[k]) })
+	for k := range names {
+		if got[k] != want[k] {
+			t.Fatalf("findAll: %q found as user %d, want %d (0: none)", names[k], got[k], want[k])
+		}
+	}
+	if len(d.keys) != 2*n {
+		t.Errorf("%d keys, want %d", len(d.keys), 2*n)
+	}
+	// Two users whose names share the 32-bit hash are told apart by their names.
+	seen := map[uint32]string{}
+	var a, b string
+	for i := 0; a == ""; i++ {
+		name := fmt.Sprintf("u%d@contoso.com", i)
+		h := uint32(foldHash(name) >> 32)
+		if other, ok := seen[h]; ok {
+			a, b = other, name
+		}
+		seen[h] = name
+	}
+	d = newDirectory([]client.User{{UserPrincipalName: "x@contoso.com"}, {UserPrincipalName: a}, {UserPrincipalName: strings.ToUpper(b)}})
+	names = []string{b, "x@contoso.com", strings.ToUpper(a), a}
+	if got, want := d.findAll(len(names), func(k int) []byte { return []byte(names[k]) }), []int32{3, 1, 2, 2}; !slices.Equal(got, want) {
+		t.Errorf("names %q and %q share a hash: found %v, want %v", a, b, got, want)
+	}
+	// foldHash agrees with sameUser, which decides.
+	for _, tt := range [][2]string{{"Jürgen@contoso.com", "JÜRGEN@CONTOSO.COM"}, {"amy@contoso.com", "AMY@Contoso.COM"}} {
+		if !sameUser([]byte(tt[0]), tt[1]) || foldHash(tt[0]) != foldHash([]byte(tt[1])) {
+			t.Errorf("%q and %q: sameUser %v, hashes %x and %x", tt[0], tt[1], sameUser([]byte(tt[0]), tt[1]), foldHash(tt[0]), foldHash([]byte(tt[1])))
 		}
 	}
 }

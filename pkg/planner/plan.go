@@ -33,6 +33,7 @@ type Row struct {
 	Line            int    // the file line the row starts on (1 is the header)
 	Customer        string // the row's customer ID, or the default customer
 	User            string // object ID or user principal name, as in the file (trimmed)
+	UserID          string // the user's object ID when Options.Users lists the user; else User if it is an object ID, else ""
 	Sku             string // the SKU to assign as written in the file (trimmed); "" if none
 	SkuID           string // its product SKU ID; "" if none
 	RemoveSku       string // the SKU to remove as written in the file (trimmed); "" if none
@@ -40,7 +41,7 @@ type Row struct {
 	ExcludedPlanIDs []string
 	LicenseGroup    string // "group1" or "group2", as the catalogue spells it
 	Status          Status
-	Reason          string // why the row is skipped; "" when planned
+	Reason          string // why the row is skipped (its user, or a shortfall); "" when planned
 	Update          int    // index of the Update that carries the row; -1 when skipped
 }
 
@@ -62,7 +63,7 @@ type Capacity struct {
 	SkuPartNumber string
 	LicenseGroup  string
 	Available     int // availableUnits before the run
-	Requested     int // units the file's assignments need (users who already hold it are not known here)
+	Requested     int // units the file's assignments need (users who already hold it are not known here; rows skipped for their user need none)
 	Granted       int // units the plan will use: Requested, or fewer under ShortfallPartial
 	Freed         int // units the file's removals free (shown apart, never counted as available)
 	LeftAfter     int // Available - Granted + Freed
@@ -85,6 +86,9 @@ type Plan struct {
 	Capacity  []Capacity // one per customer and SKU the file assigns or removes
 	Warnings  []Warning
 	Resumed   int // rows left out because an earlier run already succeeded with them
+	// UsersListed is, with Options.Users, how many users each customer's listing returned,
+	// in the order of Customers; nil when users were not checked.
+	UsersListed []int
 
 	tables
 	updStart  []int32 // update i carries updRows[updStart[i]:updStart[i+1]]
@@ -122,9 +126,24 @@ func (p *Plan) Row(i int) Row {
 		row.RemoveSku = v.text
 		row.RemoveSkuID = p.skus[v.sku].id
 	}
-	if r.flags&flagSkipped != 0 {
+	if r.aux > 0 {
+		u := &p.userRecs[r.aux-1]
+		row.UserID = p.userIDs.str(u.id, u.idLen)
+	} else if isGUID(row.User) {
+		row.UserID = row.User
+	}
+	if r.flags&flagsSkip != 0 {
 		row.Status = StatusSkipped
-		row.Reason = p.skus[p.assigns[r.assign].sku].reason
+		switch {
+		case r.flags&flagUserNotFound != 0:
+			row.Reason = fmt.Sprintf("user not found: %s is not a user of customer %s", row.User, row.Customer)
+		case r.flags&flagUserInactive != 0:
+			row.Reason = fmt.Sprintf("user not active: %s is %s", row.User, p.states[p.userRecs[r.aux-1].state])
+		case r.flags&flagNoUsageLocation != 0:
+			row.Reason = fmt.Sprintf("no usage location: %s has none; set one before assigning licenses", row.User)
+		default:
+			row.Reason = p.skus[p.assigns[r.assign].sku].reason
+		}
 	}
 	return row
 }

@@ -1,10 +1,12 @@
 // Package plannertest provides what tests and benchmarks of package planner need: an
-// in-memory catalogue that counts its calls, the sample SKUs of the Partner Center
-// documentation plus Office 365 Enterprise E3 and E5, and a generator of realistic
-// input files.
+// in-memory catalogue and an in-memory user directory that count their calls, the sample
+// SKUs of the Partner Center documentation plus Office 365 Enterprise E3 and E5, and a
+// generator of realistic input files (and of a directory listing their users).
 //
 // The catalogue stands in for the subscribedskus call described at
 // https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group
+// and the directory for the users call described at
+// https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
 package plannertest
 
 import (
