@@ -1,0 +1,467 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
+)
+
+// Defaults of the pacer, used when NewPacer is given a rate or a burst out of range.
+const (
+	DefaultRate  = 10.0 // requests per second
+	DefaultBurst = 1
+)
+
+const (
+	// minRate is the lowest pace throttling drives the pacer to (one request every
+	// ten seconds), unless the configured rate is lower still.
+	minRate = 0.1
+	// startRate is the pace a run starts at, and restarts at after a 429, unless the
+	// configured rate or the slow start's target is lower.
+	startRate = 1.0
+	// minPause is how long the gate stays shut after a 429 that named no Retry-After.
+	minPause = time.Second
+	// probeHold is the longest the other callers wait for an answer to the probe.
+	probeHold = 5 * time.Second
+	// minSuccesses is the fewest unthrottled answers between two additive increases.
+	minSuccesses = 10
+	// stepFraction of the pace at which the server last throttled is added per
+	// additive increase.
+	stepFraction = 0.1
+)
+
+// Pacer paces every HTTP attempt of a run, retries included, and adapts the pace to
+// the server's throttling, the way TCP adapts its window to losses: slow start, then
+// additive increase and multiplicative decrease.
+//
+// Give it to the client with client.WithLimiter(p) and client.WithObserver(p.Observe):
+// the client calls Wait before every attempt and Observe after it.
+//
+//   - The pace starts at the configured rate. A rate set far above what the server
+//     allows meets a few 429s: about the requests in flight when the first one comes
+//     back, since the gate then holds everyone.
+//   - On a 429, a gate that every caller of Wait passes through shuts for the
+//     Retry-After the server named (a rate.Limiter alone cannot do this: SetLimit does
+//     not slow callers already waiting). The target becomes half the pace at which the
+//     server throttled, and the pace restarts with a slow start toward it: from one
+//     attempt per second (startRate), doubling after about a second's worth of
+//     answers that were not throttled. When the gate
+//     opens, one attempt goes first as a probe and the others wait for its answer.
+//   - Past the target, the pace climbs additively, a tenth of the pace at which the
+//     server last throttled after every run of unthrottled answers, up to the
+//     configured rate, never above.
+//
+// Whatever the pace, the attempts granted in any period of one second never exceed
+// the configured rate plus the burst; below the configured rate the burst is 1.
+//
+// Partner Center does not publish its limits and adjusts them dynamically; its guidance
+// is to honour Retry-After, back off and reduce parallelism. See
+// https://learn.microsoft.com/partner-center/developer/partner-center-rest-api-throttling
+// and /work/shared/api/api-notes.md.
+type Pacer struct {
+	lim   *rate.Limiter
+	max   float64 // the configured rate
+	burst int     // the configured burst
+	floor float64
+
+	mu          sync.Mutex
+	limit       float64       // the current pace, floor <= limit <= max
+	target      float64       // the slow start's target: slow start while limit < target
+	ceiling     float64       // the pace at which the server last throttled (max before any)
+	successes   int           // unthrottled answers since the last change of pace
+	pausedUntil time.Time     // the gate is shut until then
+	changed     chan struct{} // closed, and replaced, whenever the gate shuts, its pause grows or the pace changes
+	decreasedAt time.Time     // when the pace was last lowered
+	probing     bool          // the gate opened after a pause and no answer to an attempt sent since has come
+	probeOut    bool          // the probe is out: the other callers wait for its answer
+	probeAt     time.Time     // when the probe was let through
+	probeDone   chan struct{} // closed, and replaced, when the probe ends or is released
+	turnstile   chan struct{} // holds one token while a caller holds a reservation of lim
+
+	attempts  atomic.Int64
+	throttled atomic.Int64
+	retries   atomic.Int64
+}
+
+// NewPacer returns a pacer that grants at most rate attempts per second with bursts of
+// up to burst attempts, starting at rate. A rate that is not positive and
+// finite means DefaultRate; a burst below 1 means DefaultBurst.
+func NewPacer(r float64, burst int) *Pacer {
+	if !(r > 0) || math.IsInf(r, 0) {
+		r = DefaultRate
+	}
+	if burst < 1 {
+		burst = DefaultBurst
+	}
+	p := &Pacer{
+		max:       r,
+		burst:     burst,
+		floor:     math.Min(r, minRate),
+		target:    r,
+		ceiling:   r,
+		changed:   make(chan struct{}),
+		probeDone: make(chan struct{}),
+		turnstile: make(chan struct{}, 1),
+	}
+	// The run starts at the configured rate: the user chose it, and the gate and the
+	// probe bound what a rate set too high costs to about the requests in flight
+	// when the first 429 comes back. The slow start is for after a 429.
+	p.limit = r
+	p.lim = rate.NewLimiter(rate.Limit(p.limit), burstAt(p.limit, r, burst))
+	return p
+}
+
+// Wait blocks until the gate is open and the pace grants one attempt, or until ctx ends.
+// It satisfies client.Limiter.
+//
+// When a pause ends, one attempt goes first, as a probe, and the others wait for an
+// answer to it (at most probeHold): if the server still throttles, only the probe meets
+// a 429, not every caller that waited behind the gate.
+//
+// When Run marks ctx as the context of a request not yet sent, Wait also gives up as
+// soon as the run stops (interrupted, credentials rejected, output unwritable), so that
+// no new request starts; retries of a request already sent go on.
+func (p *Pacer) Wait(ctx context.Context) error {
+	st, _ := ctx.Value(sendKey{}).(*sendState)
+	var stop <-chan struct{}
+	if st != nil && !st.granted.Load() {
+		st.consulted.Store(true)
+		stop = st.run.Done()
+	}
+	refuse := func() error {
+		st.refused.Store(true)
+		return errNotSent
+	}
+	for {
+		t := p.turn(time.Now())
+		if t.wait > 0 {
+			timer := time.NewTimer(t.wait)
+			select {
+			case <-timer.C:
+			case <-t.change:
+			case <-ctx.Done():
+				timer.Stop()
+				return context.Cause(ctx)
+			case <-stop:
+				timer.Stop()
+				return refuse()
+			}
+			timer.Stop()
+			continue // look again: the pause may have grown, the probe been answered
+		}
+		// One caller at a time holds a reservation: the limiter then never has a queue
+		// of reservations made at an older pace, and a change of pace applies to
+		// everyone behind the head at once.
+		var again bool
+		var err error
+		select {
+		case p.turnstile <- struct{}{}:
+			again, err = p.reserve(ctx, stop, t.changed)
+			<-p.turnstile
+		case <-t.changed:
+			again = true
+		case <-ctx.Done():
+			err = context.Cause(ctx)
+		case <-stop:
+			err = errNotSent
+		}
+		if err != nil || again {
+			if t.probe {
+				p.releaseProbe(t.probeAt)
+			}
+			if errors.Is(err, errNotSent) {
+				return refuse()
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if t.probe {
+			p.probeSent(t.probeAt)
+		}
+		if st != nil {
+			st.granted.Store(true)
+		}
+		return nil
+	}
+}
+
+// turn is what a caller of Wait must do at now: wait (up to wait, or until change is
+// closed) or go to the limiter, as the probe after a pause if probe is set.
+type turn struct {
+	wait    time.Duration
+	change  <-chan struct{}
+	changed <-chan struct{} // closed when a 429 shuts the gate or the pace changes
+	probe   bool
+	probeAt time.Time
+}
+
+func (p *Pacer) turn(now time.Time) turn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := turn{changed: p.changed}
+	switch {
+	case now.Before(p.pausedUntil):
+		t.wait, t.change = p.pausedUntil.Sub(now), p.changed
+	case p.probing && p.probeOut && now.Sub(p.probeAt) < probeHold:
+		t.wait, t.change = probeHold-now.Sub(p.probeAt), p.probeDone
+	case p.probing:
+		p.probeOut, p.probeAt = true, now
+		t.probe, t.probeAt = true, now
+	}
+	return t
+}
+
+// reserve takes one token from the limiter and waits until it is due. again is set
+// when a 429 shut the gate meanwhile: the token is given back and the caller must wait
+// behind the gate. err is ctx's cause, or errNotSent when stop closed first.
+func (p *Pacer) reserve(ctx context.Context, stop, changed <-chan struct{}) (again bool, err error) {
+	r := p.lim.Reserve()
+	if d := r.Delay(); d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			r.Cancel()
+			return false, context.Cause(ctx)
+		case <-stop:
+			r.Cancel()
+			return false, errNotSent
+		case <-changed:
+			// A 429 shut the gate, or the pace changed, while this caller waited: give
+			// the token back and reserve again at the new pace, after any pause. A
+			// reservation made at the old pace would let the next caller through too
+			// soon after it when the pace went up.
+			r.Cancel()
+			return true, nil
+		}
+	}
+	// Never grant past a stop that came while the token was due.
+	select {
+	case <-ctx.Done():
+		r.Cancel()
+		return false, context.Cause(ctx)
+	case <-stop:
+		r.Cancel()
+		return false, errNotSent
+	default:
+	}
+	return false, nil
+}
+
+// releaseProbe lets another caller probe when the one that took the probe at probeAt
+// sent nothing.
+func (p *Pacer) releaseProbe(probeAt time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.probeOut && p.probeAt.Equal(probeAt) {
+		p.probeOut = false
+		p.signalProbe()
+	}
+}
+
+// probeSent starts the probe's hold when the probe that took its turn at probeAt is
+// let through.
+func (p *Pacer) probeSent(probeAt time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.probeOut && p.probeAt.Equal(probeAt) {
+		p.probeAt = time.Now()
+	}
+}
+
+// signalProbe wakes the callers that wait for the probe. The caller holds p.mu.
+func (p *Pacer) signalProbe() {
+	close(p.probeDone)
+	p.probeDone = make(chan struct{})
+}
+
+// Observe takes the outcome of one attempt; pass it to client.WithObserver.
+//
+// A 429 shuts the gate for its Retry-After, halves the target and restarts the slow
+// start, once per burst of 429s: a 429 to an attempt sent before the last decrease only
+// extends the pause. A 2xx or a 4xx other than 429 to an attempt sent after the gate
+// opened ends the probe, and counts toward the next increase; a 5xx or no answer to the
+// probe lets another caller probe.
+func (p *Pacer) Observe(a client.Attempt) {
+	p.attempts.Add(1)
+	if a.Number > 1 {
+		p.retries.Add(1)
+	}
+	now := time.Now()
+	sentAt := now.Add(-a.Elapsed)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	afterGate := p.probing && !sentAt.Before(p.pausedUntil)
+	switch {
+	case a.StatusCode == http.StatusTooManyRequests:
+		p.throttled.Add(1)
+		if until := pauseUntil(now, a.RetryAfter); until.After(p.pausedUntil) {
+			p.pausedUntil = until
+			p.probing, p.probeOut = true, false
+			p.signalChange()
+			p.signalProbe()
+		}
+		p.successes = 0
+		if stale(sentAt, p.decreasedAt) {
+			return
+		}
+		p.ceiling = p.limit
+		p.target = decrease(p.limit, p.floor)
+		p.setLimit(now, restart(p.target))
+		p.decreasedAt = now
+	case a.Err != nil || a.StatusCode <= 0 || a.StatusCode >= http.StatusInternalServerError:
+		// No word on throttling: another caller may probe.
+		if afterGate && p.probeOut {
+			p.probeOut = false
+			p.signalProbe()
+		}
+	default:
+		if afterGate {
+			p.probing, p.probeOut = false, false
+			p.signalProbe()
+		}
+		p.successes++
+		switch {
+		case p.limit < p.target:
+			if p.successes >= slowStartSuccesses(p.limit) {
+				p.successes = 0
+				p.setLimit(now, slowStart(p.limit, p.target))
+			}
+		case p.limit < p.max:
+			if p.successes >= successesPerStep(p.limit) {
+				p.successes = 0
+				p.setLimit(now, increase(p.limit, step(p.ceiling), p.max))
+			}
+		}
+	}
+}
+
+// signalChange wakes the callers that wait behind the gate or for a token. The caller
+// holds p.mu.
+func (p *Pacer) signalChange() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// setLimit sets the pace and the burst that goes with it. The caller holds p.mu.
+func (p *Pacer) setLimit(now time.Time, l float64) {
+	p.signalChange()
+	p.limit = l
+	p.lim.SetLimitAt(now, rate.Limit(l))
+	if b := burstAt(l, p.max, p.burst); b != p.lim.Burst() {
+		p.lim.SetBurstAt(now, b)
+	}
+}
+
+// Limit reports the current pace in attempts per second.
+func (p *Pacer) Limit() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.limit
+}
+
+// Rate reports the configured pace, the most the pacer ever grants per second.
+func (p *Pacer) Rate() float64 { return p.max }
+
+// Burst reports the configured burst.
+func (p *Pacer) Burst() int { return p.burst }
+
+// Attempts reports how many attempts Observe has seen.
+func (p *Pacer) Attempts() int { return int(p.attempts.Load()) }
+
+// Throttled reports how many attempts were answered 429.
+func (p *Pacer) Throttled() int { return int(p.throttled.Load()) }
+
+// Retries reports how many attempts were retries (attempt number above 1).
+func (p *Pacer) Retries() int { return int(p.retries.Load()) }
+
+// decrease is the multiplicative decrease: the new target is half the pace at which
+// the server throttled, not below floor.
+func decrease(limit, floor float64) float64 {
+	return math.Max(floor, limit/2)
+}
+
+// restart is the pace a slow start toward target begins at.
+func restart(target float64) float64 {
+	return math.Min(target, startRate)
+}
+
+// slowStart doubles the pace, up to target.
+func slowStart(limit, target float64) float64 {
+	return math.Min(target, 2*limit)
+}
+
+// slowStartSuccesses is how many unthrottled answers earn one doubling: about a
+// second's worth at the current pace.
+func slowStartSuccesses(limit float64) int {
+	return max(1, int(math.Ceil(limit)))
+}
+
+// increase is the additive increase: limit plus step, not above max.
+func increase(limit, step, max float64) float64 {
+	return math.Min(max, limit+step)
+}
+
+// step is how much one additive increase adds: a tenth of the pace at which the server
+// last throttled, so that the pace climbs back to it in about ten steps.
+func step(ceiling float64) float64 {
+	return math.Max(ceiling*stepFraction, minRate*stepFraction)
+}
+
+// successesPerStep is how many unthrottled answers earn one additive increase: about
+// a second's worth at the current pace, at least minSuccesses.
+func successesPerStep(limit float64) int {
+	return max(minSuccesses, int(math.Ceil(limit)))
+}
+
+// burstAt is the limiter's burst at pace limit: the configured burst at the configured
+// rate, else 1, so that a server that throttled meets no burst it may not allow.
+func burstAt(limit, max float64, burst int) int {
+	if limit >= max {
+		return burst
+	}
+	return 1
+}
+
+// pauseUntil is when the gate opens again after a 429 at now asking callers to wait
+// retryAfter; a 429 without Retry-After still pauses minPause (never retry at once).
+func pauseUntil(now time.Time, retryAfter time.Duration) time.Time {
+	return now.Add(max(retryAfter, minPause))
+}
+
+// stale reports whether a 429 to an attempt sent at sentAt belongs to a burst that
+// already lowered the pace at decreasedAt.
+func stale(sentAt, decreasedAt time.Time) bool {
+	return !decreasedAt.IsZero() && !sentAt.After(decreasedAt)
+}
+
+// errNotSent is what Wait returns to a request not yet sent when the run stops.
+var errNotSent = errors.New("not sent: run stopped")
+
+// sendKey is the context key under which Run marks a request's context for the pacer.
+type sendKey struct{}
+
+// sendState follows one request from the runner through the pacer: run is the run's
+// context (cancelled when the run stops); granted is set once an attempt was allowed
+// out, after which the request counts as sent and stops no longer refuse it.
+type sendState struct {
+	run       context.Context
+	consulted atomic.Bool
+	granted   atomic.Bool
+	refused   atomic.Bool
+}
+
+func withSendState(ctx context.Context, st *sendState) context.Context {
+	return context.WithValue(ctx, sendKey{}, st)
+}

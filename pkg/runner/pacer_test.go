@@ -1,0 +1,583 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
+)
+
+func TestDecrease(t *testing.T) {
+	tests := []struct{ limit, floor, want float64 }{
+		{10, 0.1, 5},
+		{5, 0.1, 2.5},
+		{0.15, 0.1, 0.1},
+		{0.1, 0.1, 0.1},
+	}
+	for _, tt := range tests {
+		if got := decrease(tt.limit, tt.floor); got != tt.want {
+			t.Errorf("decrease(%v, %v) = %v, want %v", tt.limit, tt.floor, got, tt.want)
+		}
+	}
+}
+
+func TestRestart(t *testing.T) {
+	tests := []struct{ target, want float64 }{{50, startRate}, {startRate, startRate}, {0.3, 0.3}}
+	for _, tt := range tests {
+		if got := restart(tt.target); got != tt.want {
+			t.Errorf("restart(%v) = %v, want %v", tt.target, got, tt.want)
+		}
+	}
+}
+
+func TestSlowStart(t *testing.T) {
+	tests := []struct{ limit, target, want float64 }{{1, 50, 2}, {16, 50, 32}, {32, 50, 50}, {0.3, 0.5, 0.5}}
+	for _, tt := range tests {
+		if got := slowStart(tt.limit, tt.target); got != tt.want {
+			t.Errorf("slowStart(%v, %v) = %v, want %v", tt.limit, tt.target, got, tt.want)
+		}
+	}
+}
+
+func TestSlowStartSuccesses(t *testing.T) {
+	tests := []struct {
+		limit float64
+		want  int
+	}{{0.25, 1}, {1, 1}, {2, 2}, {7.5, 8}}
+	for _, tt := range tests {
+		if got := slowStartSuccesses(tt.limit); got != tt.want {
+			t.Errorf("slowStartSuccesses(%v) = %d, want %d", tt.limit, got, tt.want)
+		}
+	}
+}
+
+func TestIncrease(t *testing.T) {
+	tests := []struct{ limit, step, max, want float64 }{
+		{5, 1, 10, 6},
+		{9.5, 1, 10, 10},
+		{10, 1, 10, 10},
+	}
+	for _, tt := range tests {
+		if got := increase(tt.limit, tt.step, tt.max); got != tt.want {
+			t.Errorf("increase(%v, %v, %v) = %v, want %v", tt.limit, tt.step, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestStep(t *testing.T) {
+	if got := step(10); got != 1 {
+		t.Errorf("step(10) = %v, want 1", got)
+	}
+	if got := step(0.01); got != minRate*stepFraction {
+		t.Errorf("step(0.01) = %v, want the minimum %v", got, minRate*stepFraction)
+	}
+}
+
+func TestSuccessesPerStep(t *testing.T) {
+	tests := []struct {
+		limit float64
+		want  int
+	}{{0.5, minSuccesses}, {10, 10}, {25.2, 26}, {100, 100}}
+	for _, tt := range tests {
+		if got := successesPerStep(tt.limit); got != tt.want {
+			t.Errorf("successesPerStep(%v) = %d, want %d", tt.limit, got, tt.want)
+		}
+	}
+}
+
+func TestBurstAt(t *testing.T) {
+	if got := burstAt(10, 10, 4); got != 4 {
+		t.Errorf("burstAt at the configured rate = %d, want the configured burst 4", got)
+	}
+	if got := burstAt(9.9, 10, 4); got != 1 {
+		t.Errorf("burstAt below the configured rate = %d, want 1", got)
+	}
+}
+
+func TestPauseUntil(t *testing.T) {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	if got := pauseUntil(now, 57*time.Second); !got.Equal(now.Add(57 * time.Second)) {
+		t.Errorf("pauseUntil(now, 57s) = %v, want now+57s", got)
+	}
+	if got := pauseUntil(now, 0); !got.Equal(now.Add(minPause)) {
+		t.Errorf("pauseUntil(now, 0) = %v, want now+%v", got, minPause)
+	}
+}
+
+func TestStale(t *testing.T) {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	if stale(now, time.Time{}) {
+		t.Error("stale with no decrease yet = true")
+	}
+	if !stale(now.Add(-time.Second), now) {
+		t.Error("a 429 to an attempt sent before the decrease is not stale")
+	}
+	if stale(now.Add(time.Second), now) {
+		t.Error("a 429 to an attempt sent after the decrease is stale")
+	}
+}
+
+func TestNewPacerDefaults(t *testing.T) {
+	for _, r := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		p := NewPacer(r, 0)
+		if p.Rate() != DefaultRate || p.Limit() != DefaultRate || p.Burst() != DefaultBurst {
+			t.Errorf("NewPacer(%v, 0): rate %v limit %v burst %d, want %v, %v, %d",
+				r, p.Rate(), p.Limit(), p.Burst(), DefaultRate, DefaultRate, DefaultBurst)
+		}
+	}
+	if p := NewPacer(0.5, 3); p.Limit() != 0.5 || p.lim.Burst() != 3 {
+		t.Errorf("NewPacer(0.5, 3) starts at %v with burst %d, want the configured 0.5 and 3", p.Limit(), p.lim.Burst())
+	}
+}
+
+// ok is an attempt answered 201 right away.
+var ok = client.Attempt{Number: 1, StatusCode: 201}
+
+// observe feeds p n attempts like a.
+func observe(p *Pacer, n int, a client.Attempt) {
+	for range n {
+		p.Observe(a)
+	}
+}
+
+// warmUp feeds p successes until its slow start reached the configured rate.
+func warmUp(t *testing.T, p *Pacer) {
+	t.Helper()
+	for i := 0; p.Limit() < p.Rate(); i++ {
+		if i > 10000 {
+			t.Fatalf("pace stuck at %v below the configured %v", p.Limit(), p.Rate())
+		}
+		p.Observe(ok)
+	}
+}
+
+func TestPacerSlowStart(t *testing.T) {
+	p := NewPacer(16, 4)
+	if p.Limit() != 16 || p.lim.Burst() != 4 {
+		t.Fatalf("a new pacer runs at %v with burst %d, want the configured 16 and 4", p.Limit(), p.lim.Burst())
+	}
+	// A 429 restarts the pace at startRate toward half the pace that was throttled.
+	p.Observe(client.Attempt{Number: 1, StatusCode: 429})
+	if p.Limit() != startRate || p.lim.Burst() != 1 {
+		t.Fatalf("after a 429 the pacer runs at %v with burst %d, want %v and 1", p.Limit(), p.lim.Burst(), startRate)
+	}
+	// About a second's worth of successes doubles the pace, up to the target 8.
+	for _, want := range []struct {
+		successes int
+		limit     float64
+	}{{1, 2}, {2, 4}, {4, 8}} {
+		observe(p, want.successes-1, ok)
+		if p.Limit() == want.limit {
+			t.Fatalf("pace reached %v one success early", want.limit)
+		}
+		p.Observe(ok)
+		if p.Limit() != want.limit {
+			t.Fatalf("pace %v, want %v", p.Limit(), want.limit)
+		}
+	}
+	observe(p, 5000, ok)
+	if p.Limit() != 16 || p.lim.Burst() != 4 {
+		t.Errorf("pace %v with burst %d after many successes, want the configured 16 and 4", p.Limit(), p.lim.Burst())
+	}
+	p.Observe(client.Attempt{Number: 1, StatusCode: 429})
+	if p.lim.Burst() != 1 {
+		t.Errorf("burst %d after a 429, want 1 until the pace is back at the configured rate", p.lim.Burst())
+	}
+}
+
+// grants records when each Wait returned.
+type grants struct {
+	mu sync.Mutex
+	at []time.Time
+}
+
+func (g *grants) add(t time.Time) {
+	g.mu.Lock()
+	g.at = append(g.at, t)
+	g.mu.Unlock()
+}
+
+func (g *grants) all() []time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]time.Time(nil), g.at...)
+}
+
+// maxInWindow is the most of the times ts (in order) in any window of length w.
+func maxInWindow(ts []time.Time, w time.Duration) int {
+	best := 0
+	for i, start := range ts {
+		n := 0
+		for _, t := range ts[i:] {
+			if t.Sub(start) < w {
+				n++
+			}
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// hammer runs workers that call p.Wait until ctx ends, record every grant and report a
+// success for it, as a client with instant answers would.
+func hammer(ctx context.Context, p *Pacer, workers int, g *grants) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for p.Wait(ctx) == nil {
+				g.add(time.Now())
+				p.Observe(ok)
+			}
+		})
+	}
+	return &wg
+}
+
+func TestPacerNeverExceedsRatePlusBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(10, 3)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		var g grants
+		start := time.Now()
+		hammer(ctx, p, 20, &g).Wait()
+		at := g.all()
+		if n := maxInWindow(at, time.Second); n > 10+3 {
+			t.Errorf("%d grants in one second, want at most rate+burst = 13", n)
+		}
+		// After the slow start the pacer grants the configured rate.
+		last := 0
+		for _, a := range at {
+			if a.Sub(start) >= 5*time.Second {
+				last++
+			}
+		}
+		if p.Limit() != 10 || last < 50 || last > 53 {
+			t.Errorf("pace %v, %d grants in the last 5 s, want 10 and 50 to 53", p.Limit(), last)
+		}
+	})
+}
+
+func TestPacerDecreasesOn429(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(16, 1)
+		warmUp(t, p)
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
+		if got := p.Limit(); got != startRate {
+			t.Fatalf("pace after a 429 = %v, want a restart at %v", got, startRate)
+		}
+		// Another 429 to an attempt sent before the decrease belongs to the same burst.
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
+		// The slow start climbs to half the pace at which the server throttled: 8.
+		observe(p, 1+2+4+10, ok)
+		if got, want := p.Limit(), 8+step(16); got != want {
+			t.Fatalf("pace after the slow start and one additive step = %v, want %v", got, want)
+		}
+		time.Sleep(2 * time.Second)
+		p.Observe(client.Attempt{Number: 2, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
+		observe(p, 7, ok)
+		if got, want := p.Limit(), (8+step(16))/2; got != want {
+			t.Fatalf("pace after a fresh 429 and 7 successes = %v, want the new target %v", got, want)
+		}
+		for range 20 {
+			time.Sleep(2 * time.Second)
+			p.Observe(client.Attempt{Number: 1, StatusCode: 429, Elapsed: time.Millisecond})
+		}
+		if got := p.Limit(); got != minRate {
+			t.Errorf("pace after many 429s = %v, want the floor %v", got, minRate)
+		}
+		if got := p.Throttled(); got != 23 {
+			t.Errorf("Throttled = %d, want 23", got)
+		}
+		if got := p.Retries(); got != 1 {
+			t.Errorf("Retries = %d, want 1", got)
+		}
+		if got, want := p.Attempts(), 23+17+7; got != want {
+			t.Errorf("Attempts = %d, want %d", got, want)
+		}
+	})
+}
+
+func TestPacerClimbsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(10, 1)
+		warmUp(t, p)
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		observe(p, 1+2+4, ok) // slow start: 1, 2, 4, then the target 5
+		if got := p.Limit(); got != 5 {
+			t.Fatalf("pace after the slow start = %v, want the target 5", got)
+		}
+		observe(p, 9, ok)
+		if got := p.Limit(); got != 5 {
+			t.Fatalf("pace after 9 successes = %v, want 5 (no step yet)", got)
+		}
+		p.Observe(ok)
+		if got := p.Limit(); got != 6 {
+			t.Fatalf("pace after 10 successes = %v, want 6 (a tenth of the 10 at which it was throttled)", got)
+		}
+		// 5xx and transport errors do not count toward a step.
+		for range 30 {
+			p.Observe(client.Attempt{Number: 1, StatusCode: 503})
+			p.Observe(client.Attempt{Number: 1, Err: errors.New("connection reset")})
+		}
+		if got := p.Limit(); got != 6 {
+			t.Fatalf("pace after failures = %v, want 6", got)
+		}
+		// A 4xx other than 429 is an answer the server was willing to give.
+		observe(p, 10, client.Attempt{Number: 1, StatusCode: 400})
+		if got := p.Limit(); got != 7 {
+			t.Fatalf("pace after 10 answers 400 = %v, want 7", got)
+		}
+		observe(p, 1000, ok)
+		if got := p.Limit(); got != 10 {
+			t.Errorf("pace after many successes = %v, want the configured 10, never more", got)
+		}
+	})
+}
+
+func TestPacerGateHoldsWaiters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(1, 1)
+		ctx := t.Context()
+		if err := p.Wait(ctx); err != nil { // spends the burst
+			t.Fatal(err)
+		}
+		start := time.Now()
+		var g grants
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				if err := p.Wait(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				g.add(time.Now())
+				p.Observe(client.Attempt{Number: 1, StatusCode: 201})
+			})
+		}
+		// One waiter holds a reservation due at +1s; the 429 arrives before it.
+		time.Sleep(500 * time.Millisecond)
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second, Elapsed: time.Millisecond})
+		wg.Wait()
+		gateOpens := start.Add(3500 * time.Millisecond)
+		at := g.all()
+		for _, a := range at {
+			if a.Before(gateOpens) {
+				t.Errorf("granted at +%v, before the gate opened at +3.5s", a.Sub(start))
+			}
+		}
+		// After the pause the three go at the lowered pace (0.5/s), not in a burst.
+		if n := maxInWindow(at, 2*time.Second); n > 1 {
+			t.Errorf("%d grants within 2 s after the pause, want 1 at 0.5/s", n)
+		}
+	})
+}
+
+// A late 429 to an attempt sent before the last decrease lowers nothing, but its
+// Retry-After still holds back a caller already waiting for its token.
+func TestPacerStale429ExtendsPause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(1, 1)
+		start := time.Now()
+		if err := p.Wait(t.Context()); err != nil { // spends the burst
+			t.Fatal(err)
+		}
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		granted := make(chan time.Time, 1)
+		go func() {
+			if p.Wait(t.Context()) == nil {
+				granted <- time.Now()
+			}
+		}()
+		time.Sleep(1500 * time.Millisecond) // the gate opened; the caller waits for a token due at +2s
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second, Elapsed: 2 * time.Second})
+		if got := p.Limit(); got != 0.5 {
+			t.Errorf("pace after a stale 429 = %v, want 0.5, lowered once", got)
+		}
+		if d := (<-granted).Sub(start); d < 4500*time.Millisecond {
+			t.Errorf("granted at +%v, inside the pause the stale 429 asked for (until +4.5s)", d)
+		}
+	})
+}
+
+func TestPacerProbesAfterPause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(10, 1)
+		warmUp(t, p)
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		var granted atomic.Int32
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				if p.Wait(t.Context()) == nil {
+					granted.Add(1)
+				}
+			})
+		}
+		time.Sleep(4 * time.Second) // the gate opened 3 s ago; the pace would allow 3
+		synctest.Wait()
+		if n := granted.Load(); n != 1 {
+			t.Fatalf("%d granted before the probe was answered, want the probe only", n)
+		}
+		// A 5xx says nothing about throttling: another caller may probe.
+		p.Observe(client.Attempt{Number: 1, StatusCode: 503, Elapsed: time.Second})
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if n := granted.Load(); n != 2 {
+			t.Fatalf("%d granted after a 5xx to the probe, want a second probe", n)
+		}
+		// An answer ends the probe: everyone goes, at the pace.
+		p.Observe(client.Attempt{Number: 1, StatusCode: 201, Elapsed: time.Second})
+		wg.Wait()
+		if n := granted.Load(); n != 4 {
+			t.Errorf("%d granted after the probe was answered, want all 4", n)
+		}
+	})
+}
+
+func TestPacerProbeHoldEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(10, 1)
+		warmUp(t, p)
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		var g grants
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				if p.Wait(t.Context()) == nil {
+					g.add(time.Now())
+				}
+			})
+		}
+		wg.Wait() // no answer ever comes: the second goes once probeHold ran out
+		at := g.all()
+		if len(at) != 2 || at[1].Sub(at[0]) != probeHold {
+			t.Errorf("grants at %v after the 429, want two, %v apart", at, probeHold)
+		}
+	})
+}
+
+func TestPacerGateHoldsUnderLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const r, burst = 20, 4
+		p := NewPacer(r, burst)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		var g grants
+		wg := hammer(ctx, p, 16, &g)
+		type pause struct{ from, to time.Time }
+		var pauses []pause
+		for i := range 4 {
+			time.Sleep(time.Duration(4+i) * time.Second)
+			from := time.Now()
+			p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: 2 * time.Second})
+			pauses = append(pauses, pause{from, from.Add(2 * time.Second)})
+		}
+		wg.Wait()
+		at := g.all()
+		for _, ps := range pauses {
+			for _, a := range at {
+				if a.After(ps.from) && a.Before(ps.to) {
+					t.Errorf("granted at %v, inside a pause %v..%v", a, ps.from, ps.to)
+				}
+			}
+		}
+		if n := maxInWindow(at, time.Second); n > r+burst {
+			t.Errorf("%d grants in one second, want at most %d", n, r+burst)
+		}
+	})
+}
+
+// A change of pace applies to the caller already waiting for its token: when the pace
+// goes up, it goes sooner, and the one after it still waits its turn.
+func TestPacerPaceChangeReschedulesWaiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(10, 1)
+		// In a slow start at 1/s (as after a 429), toward 10/s.
+		p.mu.Lock()
+		p.setLimit(time.Now(), 1)
+		p.mu.Unlock()
+		start := time.Now()
+		var g grants
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				if p.Wait(t.Context()) == nil {
+					g.add(time.Now())
+				}
+			})
+		}
+		time.Sleep(100 * time.Millisecond)
+		p.Observe(ok) // 1/s -> 2/s while the second caller waits for a token due at +1s
+		wg.Wait()
+		at := g.all()
+		if len(at) != 3 {
+			t.Fatalf("%d grants, want 3", len(at))
+		}
+		if d := at[1].Sub(start); d >= time.Second {
+			t.Errorf("second grant at +%v, want before +1s: the faster pace applies", d)
+		}
+		if d := at[2].Sub(at[1]); d < 450*time.Millisecond {
+			t.Errorf("third grant %v after the second, want about 500ms at 2/s", d)
+		}
+	})
+}
+
+func TestPacerRefusesUnsentRequestsWhenRunStops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(1, 1)
+		runCtx, stop := context.WithCancel(t.Context())
+		if err := p.Wait(t.Context()); err != nil { // spends the burst
+			t.Fatal(err)
+		}
+		fresh := &sendState{run: runCtx}
+		retry := &sendState{run: runCtx}
+		retry.granted.Store(true) // its first attempt went out
+		errs := make(chan error, 2)
+		go func() { errs <- p.Wait(withSendState(context.Background(), fresh)) }()
+		go func() { errs <- p.Wait(withSendState(context.Background(), retry)) }()
+		synctest.Wait()
+		stop()
+		synctest.Wait()
+		select {
+		case err := <-errs:
+			if !errors.Is(err, errNotSent) {
+				t.Fatalf("Wait of the unsent request = %v, want errNotSent", err)
+			}
+		default:
+			t.Fatal("Wait of the unsent request still blocked after the run stopped")
+		}
+		if !fresh.refused.Load() || !fresh.consulted.Load() || fresh.granted.Load() {
+			t.Errorf("unsent request state: refused %v consulted %v granted %v, want true true false",
+				fresh.refused.Load(), fresh.consulted.Load(), fresh.granted.Load())
+		}
+		if err := <-errs; err != nil {
+			t.Errorf("Wait of the retry = %v, want nil: retries of a sent request go on", err)
+		}
+	})
+}
+
+func TestPacerWaitHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(1, 1)
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Minute})
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		if err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Wait behind a closed gate = %v, want context.DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("Wait returned after %v, want 1s (the context's deadline)", d)
+		}
+	})
+}
+
+// The pacer is a client.Limiter.
+var _ client.Limiter = (*Pacer)(nil)
