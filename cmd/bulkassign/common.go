@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/csv"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 	"golang.org/x/oauth2"
 
@@ -54,9 +57,13 @@ type commonFlags struct {
 
 	refreshTokenFile string
 	tokenURL         string
+	checkUsers       bool
 }
 
-func (f *commonFlags) register(fs *flag.FlagSet) {
+// register adds the shared flags; checkUsers is --check-users' default (on for plan,
+// off for run).
+func (f *commonFlags) register(fs *flag.FlagSet, checkUsers bool) {
+	fs.BoolVar(&f.checkUsers, "check-users", checkUsers, "list each customer's users once and plan rows whose user does not exist, is not active or has no usage location as skipped")
 	fs.StringVar(&f.customer, "customer", "", "customer ID (GUID) for rows without a customer column")
 	fs.StringVar(&f.input, "input", "", "input CSV of user/SKU rows (required)")
 	fs.StringVar(&f.shortfall, "shortfall", "abort", "on a capacity shortfall: abort (send nothing) or partial (grant rows in file order while units last)")
@@ -127,6 +134,11 @@ func (m *Main) connect(f *commonFlags, log zerolog.Logger, extra ...client.Optio
 		}
 		if s.customer != pcfake.DefaultCustomerID {
 			fakeOpts = append(fakeOpts, pcfake.WithCustomer(pcfake.DefaultCustomerID, skus))
+		}
+		// The simulated tenant holds the input's users, active with a usage location,
+		// so that --check-users finds them.
+		for customer, users := range simulatedUsers(f.input, s.customer) {
+			fakeOpts = append(fakeOpts, pcfake.WithUsers(customer, users))
 		}
 		s.fake = pcfake.New(fakeOpts...)
 		s.endpoint = "built-in local Partner Center (--simulate)"
@@ -252,6 +264,68 @@ func (m *Main) httpClient() *http.Client {
 	return &http.Client{Transport: m.Transport}
 }
 
+// simulatedUsers reads the user and customer columns of the input, leniently (the
+// planner reports what is wrong with it), and makes a simulated user of each user per
+// customer the simulation serves.
+func simulatedUsers(input, defaultCustomer string) map[string][]pcfake.User {
+	f, err := os.Open(input)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil
+	}
+	userCol, customerCol := -1, -1
+	for i, h := range header {
+		switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) {
+		case "user":
+			userCol = i
+		case "customer":
+			customerCol = i
+		}
+	}
+	if userCol < 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	out := map[string][]pcfake.User{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			continue
+		}
+		if userCol >= len(rec) {
+			continue
+		}
+		customer := defaultCustomer
+		if customerCol >= 0 && customerCol < len(rec) && strings.TrimSpace(rec[customerCol]) != "" {
+			customer = strings.ToLower(strings.TrimSpace(rec[customerCol]))
+		}
+		user := strings.TrimSpace(rec[userCol])
+		key := customer + "\x00" + strings.ToLower(user)
+		if user == "" || seen[key] || customer != strings.ToLower(defaultCustomer) {
+			continue
+		}
+		seen[key] = true
+		u := pcfake.User{UsageLocation: "US", State: "active"}
+		if isGUID(user) {
+			u.ID, u.UserPrincipalName = strings.ToLower(user), strings.ToLower(user)+"@simulated.invalid"
+		} else {
+			u.ID, u.UserPrincipalName = uuid.NewSHA1(uuid.NameSpaceOID, []byte(strings.ToLower(user))).String(), user
+		}
+		u.DisplayName = u.UserPrincipalName
+		out[customer] = append(out[customer], u)
+	}
+	return out
+}
+
 // checkEndpoint refuses a base URL that would send a token in clear text: it must be
 // https unless its host is loopback.
 func checkEndpoint(raw string) error {
@@ -362,11 +436,15 @@ func (m *Main) buildPlan(ctx context.Context, f *commonFlags, s *session, log ze
 		return nil, err
 	}
 	defer in.Close()
-	plan, err := planner.Build(ctx, in, s.client, planner.Options{
+	opts := planner.Options{
 		DefaultCustomer: s.customer,
 		Shortfall:       planner.Shortfall(f.shortfall),
 		Done:            done,
-	})
+	}
+	if f.checkUsers {
+		opts.Users = s.client
+	}
+	plan, err := planner.Build(ctx, in, s.client, opts)
 	var inputErr *planner.InputError
 	if errors.As(err, &inputErr) {
 		fmt.Fprintf(m.Stderr, "%s: %d problem(s) in the input; nothing was sent:\n", f.input, len(inputErr.Problems))
@@ -470,6 +548,7 @@ func plannedResult(r planner.Row, correlationID string) report.Result {
 		LicenseGroup:  r.LicenseGroup,
 		Status:        report.StatusPlanned,
 		CorrelationID: correlationID,
+		UserID:        r.UserID,
 	}
 	if r.Status == planner.StatusSkipped {
 		res.Status = report.StatusSkipped

@@ -23,7 +23,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bulkassign plan", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	var f commonFlags
-	f.register(fs)
+	f.register(fs, true)
 	out := fs.String("out", "", "write the planned rows to this result CSV (status planned, or skipped with the reason)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: bulkassign plan --customer ID --input FILE [--out FILE] [--shortfall abort|partial]")

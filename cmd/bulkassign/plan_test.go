@@ -33,7 +33,7 @@ func TestPlanNeverPostsAndWritesPlannedRows(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t)
 				out := e.path("plan.csv")
-				args := append([]string{"plan", "--customer", testCustomer, "--input", c.input, "--out", out}, c.args...)
+				args := append([]string{"plan", "--check-users=false", "--customer", testCustomer, "--input", c.input, "--out", out}, c.args...)
 				code := e.run(t.Context(), nil, args...)
 				all := e.stdout.String() + e.stderr.String()
 				if code != c.want {
@@ -86,7 +86,7 @@ func TestPlanRefusesAnExistingOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t)
 		out := e.file("plan.csv", "keep me\n")
-		code := e.run(t.Context(), nil, "plan", "--customer", testCustomer, "--input", "../../samples/onboarding.csv", "--out", out)
+		code := e.run(t.Context(), nil, "plan", "--check-users=false", "--customer", testCustomer, "--input", "../../samples/onboarding.csv", "--out", out)
 		if code != ExitUsage || e.fake.Stats().Requests != 0 {
 			t.Fatalf("exit %d, %d requests", code, e.fake.Stats().Requests)
 		}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,18 +28,20 @@ type RunCommand struct {
 }
 
 // Run parses the flags, plans and runs.
-func (c *RunCommand) Run(ctx context.Context, args []string) error {
+func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 	m := c.main
 	fs := flag.NewFlagSet("bulkassign run", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	var f commonFlags
-	f.register(fs)
+	f.register(fs, false)
 	output := fs.String("output", "", "result CSV to write, one row per input row (required; an existing file is refused unless --resume)")
 	rate := fs.Float64("rate", 10, "requests per second at most, retries included")
 	burst := fs.Int("burst", 1, "requests that may go out at once above --rate")
 	concurrency := fs.Int("concurrency", 8, "requests in flight at most")
 	resume := fs.Bool("resume", false, "continue an earlier run: keep --output's rows and send only the input rows not yet succeeded")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on interrupt, how long in-flight requests may take to finish")
+	rollback := fs.Bool("rollback", true, "write <output>.rollback.csv, an input that undoes the updates that succeeded (reads each affected user's licenses once before sending)")
+	summaryJSON := fs.String("summary-json", "", "also write the run's summary as JSON to this file (for schedulers and alerts), whatever the exit code")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: bulkassign run --customer ID --input FILE --output FILE [--rate N] [--burst N] [--concurrency N] [--shortfall abort|partial] [--resume] [--base-url URL] [--simulate]")
 		fs.PrintDefaults()
@@ -66,12 +71,19 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		return usageError("--drain-timeout %v: must be above 0", *drain)
 	}
 	log := newLogger(m.Stderr, f.logLevel)
+	summary := &report.Summary{Output: *output}
+	if *summaryJSON != "" {
+		defer func() {
+			if werr := writeSummaryJSON(*summaryJSON, summary, err); werr != nil && err == nil {
+				err = &ExitError{Code: ExitRowsFailed, Err: werr}
+			}
+		}()
+	}
 
 	// The output is checked (and, on resume, read back) before anything is sent.
 	var (
 		file  *report.File
 		prior []report.Result
-		err   error
 	)
 	if *resume {
 		if file, prior, err = report.Resume(*output); err != nil {
@@ -97,12 +109,24 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		log.Info().Int("rows_in_output", len(prior)).Int("succeeded", len(succeeded)).Msg("resuming")
 		done = func(c, u, sku, rm string) bool { return succeeded[report.ResumeKey(c, u, sku, rm)] }
 	}
+	summary.CorrelationID = s.client.CorrelationID()
 	plan, err := m.buildPlan(ctx, &f, s, log, done)
+	if plan != nil {
+		summary.Capacity = capacityRows(plan.Capacity)
+	}
 	if err != nil {
 		return err
 	}
 	if s.fake != nil {
 		seedSimulatedHolders(s, plan)
+	}
+	// The rollback file needs what each user held before: the users' licenses are read
+	// just before each user's first update (see runner.Prior).
+	var before *runner.Prior
+	var post runner.Poster = s.client
+	if *rollback {
+		before = runner.NewPrior(s.client)
+		post = before.Poster(s.client)
 	}
 	if file == nil {
 		if file, err = report.Create(*output); err != nil {
@@ -111,11 +135,6 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		defer file.Close()
 	}
 
-	// The capacity table was printed with the plan; the text summary leaves it out.
-	summary := &report.Summary{
-		CorrelationID: s.client.CorrelationID(),
-		Output:        *output,
-	}
 	if plan.NumRows() == 0 {
 		if err := file.Close(); err != nil {
 			return fmt.Errorf("close output: %w", err)
@@ -129,8 +148,24 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	prog := newProgress(m.Stderr, log, plan.NumRows())
-	sink := &tallySink{file: file, summary: summary}
-	stats, runErr := runner.Run(ctx, plan, s.client, pacer, sink, runner.Config{
+	var sink runner.Sink = &tallySink{file: file, summary: summary}
+	var (
+		rollbackSink *runner.RollbackSink
+		rollbackFile *report.RollbackFile
+	)
+	rollbackPath := *output + ".rollback.csv"
+	if before != nil {
+		rollbackSink = runner.NewRollbackSink(sink, plan, before, func() (runner.RollbackWriter, error) {
+			rf, err := report.OpenRollback(rollbackPath)
+			if err != nil {
+				return nil, err
+			}
+			rollbackFile = rf
+			return rf, nil
+		})
+		sink = rollbackSink
+	}
+	stats, runErr := runner.Run(ctx, plan, post, pacer, sink, runner.Config{
 		Concurrency:   *concurrency,
 		DrainTimeout:  *drain,
 		CorrelationID: s.client.CorrelationID(),
@@ -140,6 +175,11 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	})
 	prog.finish()
 	closeErr := file.Close()
+	if rollbackFile != nil {
+		if err := rollbackFile.Close(); err != nil && closeErr == nil {
+			closeErr = err
+		}
+	}
 
 	summary.Elapsed = stats.Elapsed
 	summary.Requests = stats.Requests
@@ -170,11 +210,61 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	}
 	summary.ExitCode = code
 	fmt.Fprintln(m.Stdout)
-	if err := summary.WriteText(m.Stdout); err != nil {
+	// The capacity table was printed with the plan; the text summary leaves it out.
+	text := *summary
+	text.Capacity = nil
+	if err := text.WriteText(m.Stdout); err != nil {
 		return fmt.Errorf("write summary: %w", err)
+	}
+	if rollbackSink != nil && rollbackSink.Written() > 0 {
+		fmt.Fprintf(m.Stdout, "\nRollback: %d row(s) in %s undo the updates that succeeded:\n  bulkassign run --customer %s --input %s --output %s\n",
+			rollbackSink.Written(), rollbackPath, shellQuote(s.customer), shellQuote(rollbackPath), shellQuote(*output+".rolled-back.csv"))
+	}
+	if rollbackSink != nil && rollbackSink.Omitted() > 0 {
+		fmt.Fprintf(m.Stdout, "%d succeeded row(s) are not in the rollback file: their users' licenses could not be read before their update (%d user(s)).\n",
+			rollbackSink.Omitted(), before.Unknown())
 	}
 	if final != nil {
 		return &ExitError{Code: code, Err: final}
+	}
+	return nil
+}
+
+// writeSummaryJSON writes the run's summary as JSON, atomically, with the exit code
+// runErr maps to; a run that stopped before its end says why.
+func writeSummaryJSON(path string, s *report.Summary, runErr error) error {
+	s.ExitCode = ExitCode(runErr)
+	if runErr != nil && s.StopReason == "" && s.ExitCode != ExitRowsFailed {
+		s.StopReason = runErr.Error()
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary JSON: %w", err)
+	}
+	return writeFileAtomic(path, append(b, '\n'), 0o644)
+}
+
+// writeFileAtomic replaces path with data through a temporary file and a rename, so
+// that a reader never sees half a file.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -136,7 +136,7 @@ func TestLongRunRefreshesTokensBeforeTheyExpire(t *testing.T) {
 		e, tokenFile := newSignInEnv(t, id)
 		out := e.path("result.csv")
 		code := e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", e.file("in.csv", usersCSV(360, "ENTERPRISEPACK")),
-			"--output", out, "--rate", "0.2", "--refresh-token-file", tokenFile)
+			"--output", out, "--rate", "0.2", "--refresh-token-file", tokenFile, "--rollback=false")
 		if code != ExitOK {
 			t.Fatalf("exit %d: %s", code, e.stderr.String())
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // numColumns is the number of columns of the result CSV: len(Header).
-const numColumns = 15
+const numColumns = 16
 
 // headerLine is the header row exactly as the Writer writes it.
 var headerLine = strings.Join(Header, ",") + "\n"
@@ -121,6 +121,7 @@ func (w *Writer) fill(r *Result) {
 	if !r.FinishedAt.IsZero() {
 		w.rec[14] = cell(r.FinishedAt.UTC().Format(timeLayout))
 	}
+	w.rec[15] = cell(r.UserID)
 }
 
 // isFormulaStart reports whether a cell starting with c would be run by a spreadsheet.

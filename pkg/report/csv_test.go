@@ -83,7 +83,7 @@ func TestRoundTripTimeInOtherZone(t *testing.T) {
 	zone := time.FixedZone("CET", 3600)
 	at := time.Date(2025, 6, 1, 12, 0, 0, 123000000, zone)
 	data, _ := writeAll(t, []report.Result{{Line: 2, Status: report.StatusSucceeded, FinishedAt: at}})
-	if !bytes.Contains(data, []byte(",2025-06-01T11:00:00.123Z\n")) {
+	if !bytes.Contains(data, []byte(",2025-06-01T11:00:00.123Z,\n")) {
 		t.Fatalf("finished_at not RFC 3339 UTC: %q", data)
 	}
 	got, err := report.Read(bytes.NewReader(data))
@@ -97,7 +97,7 @@ func TestRoundTripTimeInOtherZone(t *testing.T) {
 
 func TestEmptyCells(t *testing.T) {
 	data, _ := writeAll(t, []report.Result{{Line: 9, User: "u", Status: report.StatusPlanned}})
-	want := headerLine + "9,,u,,,,,planned,,,,0,,,\n"
+	want := headerLine + "9,,u,,,,,planned,,,,0,,,,\n"
 	if string(data) != want {
 		t.Fatalf("got %q, want %q (http_status 0 and zero finished_at as empty cells)", data, want)
 	}
@@ -326,4 +326,17 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		equalResults(t, "fuzzed row", got, []report.Result{r})
 	})
+}
+
+func TestUserIDRoundTrips(t *testing.T) {
+	want := []report.Result{{Line: 3, User: "Ann@Contoso.com", UserID: "554526aa-cf5e-46fa-95df-98dbc55d8a1e", Status: report.StatusSucceeded}}
+	data, _ := writeAll(t, want)
+	if !bytes.HasSuffix(data, []byte(",554526aa-cf5e-46fa-95df-98dbc55d8a1e\n")) {
+		t.Fatalf("user_id is not the last column: %q", data)
+	}
+	got, err := report.Read(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalResults(t, "read back", got, want)
 }

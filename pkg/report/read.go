@@ -159,6 +159,7 @@ func parseRecord(rec []string) (Result, error) {
 		}
 		r.FinishedAt = r.FinishedAt.UTC()
 	}
+	r.UserID = uncell(rec[15])
 	return r, nil
 }
 

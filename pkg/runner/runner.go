@@ -519,6 +519,7 @@ func rowResult(row planner.Row, status report.Status, message string) report.Res
 		LicenseGroup: row.LicenseGroup,
 		Status:       status,
 		ErrorMessage: message,
+		UserID:       row.UserID,
 	}
 }
 
