@@ -26,7 +26,7 @@ func TestCheckUsersSkipsUsersTheAPIWouldRefuse(t *testing.T) {
 			fmt.Fprintf(&in, "%s,ENTERPRISEPACK,\n", strings.ToUpper(users[i].UserPrincipalName)) // any case
 		}
 		fmt.Fprintf(&in, "%s,ENTERPRISEPACK,\n", users[5].ID)                   // by object ID
-		in.WriteString("nobody@contoso.com,ENTERPRISEPACK,\n")                 // unknown
+		in.WriteString("nobody@contoso.com,ENTERPRISEPACK,\n")                  // unknown
 		fmt.Fprintf(&in, "%s,,ENTERPRISEPREMIUM\n", users[2].UserPrincipalName) // removal: no location needed
 		input := e.file("in.csv", in.String())
 
