@@ -113,6 +113,10 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 	plan, err := m.buildPlan(ctx, &f, s, log, done)
 	if plan != nil {
 		summary.Capacity = capacityRows(plan.Capacity)
+		summary.SkuNames = map[string]string{}
+		for _, c := range plan.Capacity {
+			summary.SkuNames[strings.ToLower(c.SkuID)] = c.SkuName
+		}
 	}
 	if err != nil {
 		return err

@@ -32,21 +32,25 @@ type Summary struct {
 	StopReason        string                    `json:"stop_reason"`    // why the run stopped early; "" if it did not
 	ResumeCommand     string                    `json:"resume_command"` // the command that continues the run
 	ExitCode          int                       `json:"exit_code"`
+	// SkuNames maps lower-cased product SKU IDs to product names; when set, rows count
+	// per SKU under its name, however the input wrote it. Not part of the JSON.
+	SkuNames map[string]string `json:"-"`
 
 	skuKeys      map[string]string // folded SKU label -> label as first seen
 	customerKeys map[string]string // folded customer -> customer as first seen
 }
 
 // Add tallies one result row: its status overall, per SKU and per customer. The SKU
-// label is the SKU to assign as written in the input (its ID when the name is empty),
-// or "remove X" for a row that only removes SKU X. SKU labels and customers that
+// label is the product name SkuNames gives the row's SKU ID, else the SKU to assign as
+// written in the input (its ID when the name is empty), or "remove X" for a row that
+// only removes SKU X. SKU labels and customers that
 // differ only in case or surrounding space count as one, under their first spelling.
 func (s *Summary) Add(r Result) {
 	if s.Counts == nil {
 		s.Counts = make(map[Status]int)
 	}
 	s.Counts[r.Status]++
-	s.BySku = tally(s.BySku, &s.skuKeys, skuLabel(r), r.Status)
+	s.BySku = tally(s.BySku, &s.skuKeys, s.skuLabel(r), r.Status)
 	s.ByCustomer = tally(s.ByCustomer, &s.customerKeys, text(r.Customer), r.Status)
 }
 
@@ -59,7 +63,12 @@ func (s *Summary) Rows() int {
 	return n
 }
 
-func skuLabel(r Result) string {
+// skuLabel names the row's SKU: by its product name when SkuNames knows its ID (so
+// that one SKU written three ways counts once), else as written.
+func (s *Summary) skuLabel(r Result) string {
+	if name := s.SkuNames[strings.ToLower(strings.TrimSpace(r.SkuID))]; name != "" && r.SkuID != "" {
+		return name
+	}
 	switch {
 	case strings.TrimSpace(r.Sku) != "":
 		return text(r.Sku)

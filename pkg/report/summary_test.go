@@ -88,7 +88,7 @@ func TestSummaryJSON(t *testing.T) {
 	st := reflect.TypeOf(report.Summary{})
 	for i := 0; i < st.NumField(); i++ {
 		f := st.Field(i)
-		if !f.IsExported() || f.Name == "Elapsed" {
+		if !f.IsExported() || f.Name == "Elapsed" || f.Name == "SkuNames" { // SkuNames only labels by_sku
 			continue
 		}
 		if _, ok := got[strings.Split(f.Tag.Get("json"), ",")[0]]; !ok {
@@ -219,5 +219,16 @@ func TestSummaryTextStopped(t *testing.T) {
 	if !strings.Contains(buf.String(), "Stopped early: too many consecutive failures.\n") ||
 		!strings.Contains(buf.String(), "  bulkassign run --resume\n") {
 		t.Fatalf("summary of a stopped run:\n%s", buf.String())
+	}
+}
+
+func TestSummaryCountsOneSkuOnceWhateverItsSpelling(t *testing.T) {
+	s := report.Summary{SkuNames: map[string]string{"6fd2c87f-b296-42f0-b197-1e91e994b900": "Office 365 Enterprise E3"}}
+	for _, written := range []string{"ENTERPRISEPACK", "office 365 enterprise e3", "6FD2C87F-B296-42F0-B197-1E91E994B900"} {
+		s.Add(report.Result{Sku: written, SkuID: "6FD2C87F-B296-42F0-B197-1E91E994B900", Status: report.StatusSucceeded})
+	}
+	s.Add(report.Result{Sku: "Other", SkuID: "unknown-id", Status: report.StatusFailed})
+	if len(s.BySku) != 2 || s.BySku["Office 365 Enterprise E3"][report.StatusSucceeded] != 3 || s.BySku["Other"][report.StatusFailed] != 1 {
+		t.Fatalf("BySku %v", s.BySku)
 	}
 }
