@@ -42,6 +42,7 @@ func (c *FakeServerCommand) Run(ctx context.Context, args []string) error {
 	spikeRate := fs.Float64("spike-rate", 0, "share of calls given a latency spike (0 to 1)")
 	spike := fs.Duration("spike", time.Second, "with --spike-rate: the spike's length")
 	seed := fs.Int64("seed", 1, "seed of the fake's randomness")
+	inspect := fs.Bool("inspect", false, "also serve the fake's state for tests, without a token: GET /_pcfake/stats, /_pcfake/holdings?customer=ID, /_pcfake/units?customer=ID[&sku=ID], /_pcfake/requests (keeps a log of every request)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: bulkassign fake-server --addr 127.0.0.1:8080 [--catalogue FILE] [--rate N] [--latency D] [--fail-rate P] [--drop-rate P] ...")
 		fs.PrintDefaults()
@@ -85,6 +86,9 @@ func (c *FakeServerCommand) Run(ctx context.Context, args []string) error {
 	}
 	if *rate > 0 {
 		opts = append(opts, pcfake.WithRateLimit(*rate, *burst))
+	}
+	if *inspect {
+		opts = append(opts, pcfake.WithInspection())
 	}
 	var ids []string
 	for _, id := range strings.Split(*customers, ",") {

@@ -55,11 +55,12 @@ func (c *Client) checkResponse(op string, resp *Response, ans *answer, retryAfte
 				e.Description = b.Error.Message
 			}
 		}
+		e.Code = replaceKnown(e.Code, secrets)
 		e.Description = replaceKnown(html.UnescapeString(e.Description), secrets)
 		for _, d := range b.Data {
 			e.Data = append(e.Data, replaceKnown(html.UnescapeString(d), secrets))
 		}
-		e.Source = b.Source
+		e.Source = replaceKnown(b.Source, secrets)
 	}
 	if ans.status == http.StatusTooManyRequests {
 		return &ThrottleError{APIError: e, RetryAfter: retryAfter}
