@@ -124,12 +124,23 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 	if s.fake != nil {
 		seedSimulatedHolders(s, plan)
 	}
-	// The rollback file needs what each user held before: the users' licenses are read
-	// just before each user's first update (see runner.Prior).
-	var before *runner.Prior
-	var post runner.Poster = s.client
+	// The rollback file is written ahead of each update from what its user held
+	// before (see runner.Prior).
+	var (
+		before       *runner.Prior
+		rollbackFile *report.RollbackFile
+		post         runner.Poster = s.client
+	)
+	rollbackPath := *output + ".rollback.csv"
 	if *rollback {
-		before = runner.NewPrior(s.client)
+		before = runner.NewPrior(s.client, func() (runner.RollbackWriter, error) {
+			rf, err := report.OpenRollback(rollbackPath)
+			if err != nil {
+				return nil, err
+			}
+			rollbackFile = rf
+			return rf, nil
+		})
 		post = before.Poster(s.client)
 	}
 	if file == nil {
@@ -152,23 +163,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 	}
 
 	prog := newProgress(m.Stderr, log, plan.NumRows())
-	var sink runner.Sink = &tallySink{file: file, summary: summary}
-	var (
-		rollbackSink *runner.RollbackSink
-		rollbackFile *report.RollbackFile
-	)
-	rollbackPath := *output + ".rollback.csv"
-	if before != nil {
-		rollbackSink = runner.NewRollbackSink(sink, plan, before, func() (runner.RollbackWriter, error) {
-			rf, err := report.OpenRollback(rollbackPath)
-			if err != nil {
-				return nil, err
-			}
-			rollbackFile = rf
-			return rf, nil
-		})
-		sink = rollbackSink
-	}
+	sink := &tallySink{file: file, summary: summary}
 	stats, runErr := runner.Run(ctx, plan, post, pacer, sink, runner.Config{
 		Concurrency:   *concurrency,
 		DrainTimeout:  *drain,
@@ -220,13 +215,17 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 	if err := text.WriteText(m.Stdout); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if rollbackSink != nil && rollbackSink.Written() > 0 {
-		fmt.Fprintf(m.Stdout, "\nRollback: %d row(s) in %s undo the updates that succeeded:\n  bulkassign run --customer %s --input %s --output %s\n",
-			rollbackSink.Written(), rollbackPath, shellQuote(s.customer), shellQuote(rollbackPath), shellQuote(*output+".rolled-back.csv"))
+	if sink.unwritten > 0 {
+		fmt.Fprintf(m.Stdout, "\n%d row(s) could not be written to %s (%v). Resuming sends them; up to --concurrency of them may already be applied, which resending does not repeat.\n",
+			sink.unwritten, *output, sink.err)
 	}
-	if rollbackSink != nil && rollbackSink.Omitted() > 0 {
-		fmt.Fprintf(m.Stdout, "%d succeeded row(s) are not in the rollback file: their users' licenses could not be read before their update (%d user(s)).\n",
-			rollbackSink.Omitted(), before.Unknown())
+	if before != nil && before.Written() > 0 {
+		fmt.Fprintf(m.Stdout, "\nRollback: %d row(s) in %s undo this run's updates:\n  bulkassign run --customer %s --input %s --output %s\n",
+			before.Written(), rollbackPath, shellQuote(s.customer), shellQuote(rollbackPath), shellQuote(*output+".rolled-back.csv"))
+	}
+	if before != nil && before.Omitted() > 0 {
+		fmt.Fprintf(m.Stdout, "%d update(s) are not in the rollback file: their users' licenses could not be read first (%d user(s)).\n",
+			before.Omitted(), before.Unknown())
 	}
 	if final != nil {
 		return &ExitError{Code: code, Err: final}
@@ -310,17 +309,24 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// tallySink writes each result to the output file and counts it for the summary.
+// tallySink writes each result to the output file and counts it for the summary,
+// also when the file refuses it, so that the summary accounts for every row.
 type tallySink struct {
-	file    *report.File
-	summary *report.Summary
+	file      *report.File
+	summary   *report.Summary
+	unwritten int
+	err       error
 }
 
 func (t *tallySink) Write(r report.Result) error {
+	t.summary.Add(r)
 	if err := t.file.Write(r); err != nil {
+		t.unwritten++
+		if t.err == nil {
+			t.err = err
+		}
 		return err
 	}
-	t.summary.Add(r)
 	return nil
 }
 

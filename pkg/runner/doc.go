@@ -11,7 +11,7 @@
 // A Pacer is given to the client (client.WithLimiter and client.WithObserver), which
 // waits on it before every attempt, retries included, and reports every attempt back.
 // It holds the attempts of any one second at or below the configured rate plus the
-// burst. It starts slowly, at one attempt per second, doubling as answers come back
+// burst (above 500 attempts per second, a burst of at least 2 ms worth of the pace). It starts slowly, at one attempt per second, doubling as answers come back
 // unthrottled, so that a rate set far above what the server allows does not send a
 // flood before the first answer says so. On a 429 it shuts a gate in front of every
 // caller for the Retry-After the server named, halves its target pace and starts slowly

@@ -2,13 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
-	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/report"
 )
 
@@ -21,18 +21,119 @@ type LicenseReader interface {
 	UserLicenses(ctx context.Context, customerID, user string, groups ...client.LicenseGroupID) ([]client.License, *client.Response, error)
 }
 
-// Prior is what the users of a run held before the run: to the API a license a user
-// already held looks the same as one the run assigned, so the rollback file is
-// written from this, never from the results alone. Its Poster reads a user's licenses
-// (one GET, paced like every other call) just before the user's first update is
-// sent, so reads and updates interleave and an interrupted run keeps its progress.
-// It is safe for concurrent use.
+// Prior is what the users of a run held before the run, and the writer of the
+// rollback file. To the API a license a user already held looks the same as one the
+// run assigned, so the rollback is written from what each user held, never from the
+// results alone.
+//
+// Its Poster, before each update is sent, reads the user's licenses (once per user:
+// one GET, paced like every other call, on a context of its own so that the read does
+// not count as the update being sent) and writes the rows that undo the update to the
+// rollback file, then sends the update. Writing ahead means that an update whose
+// answer was lost (a crash, a dropped connection, an abort) is still undone; the
+// price is that the file may also hold rows undoing updates that failed, which are
+// no-ops: removing a license the user does not hold, or assigning one the user holds
+// with the plans it has. It is safe for concurrent use.
 type Prior struct {
 	r       LicenseReader
+	open    func() (RollbackWriter, error)
 	mu      sync.Mutex
 	users   map[string]*priorUser     // by userKey
 	plans   map[string]*customerPlans // by lower-cased customer ID
 	unknown int
+	w       RollbackWriter
+	werr    error
+	written int
+	omitted int
+}
+
+// NewPrior returns a Prior that reads through r and writes the rollback file that
+// open opens, on the first row that needs it (a run that changes nothing writes none).
+func NewPrior(r LicenseReader, open func() (RollbackWriter, error)) *Prior {
+	return &Prior{r: r, open: open, users: map[string]*priorUser{}, plans: map[string]*customerPlans{}}
+}
+
+// Unknown reports how many users' licenses could not be read.
+func (p *Prior) Unknown() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.unknown
+}
+
+// Written reports how many rollback rows were written.
+func (p *Prior) Written() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written
+}
+
+// Omitted reports how many updates were sent without rollback rows because their
+// users' licenses could not be read.
+func (p *Prior) Omitted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.omitted
+}
+
+func userKey(customer, user string) string {
+	return strings.ToLower(customer) + "\x00" + strings.ToLower(user)
+}
+
+// errRollbackUnwritable marks an update not sent because its rollback rows could not
+// be written; Run stops with ErrOutputUnwritable.
+var errRollbackUnwritable = errors.New("rollback file unwritable")
+
+// Poster wraps post: before each update it reads what the user holds and writes the
+// rows that undo the update.
+func (p *Prior) Poster(post Poster) Poster { return priorPoster{p: p, next: post} }
+
+type priorPoster struct {
+	p    *Prior
+	next Poster
+}
+
+func (pp priorPoster) UpdateLicenses(ctx context.Context, customerID, user string, u client.LicenseUpdate) (*client.LicenseUpdate, *client.Response, error) {
+	readCtx := ctx
+	if st, ok := ctx.Value(sendKey{}).(*sendState); ok {
+		// The read has its own state: its going out must not mark the update as sent,
+		// or a stop would no longer hold the update back.
+		readCtx = withSendState(ctx, &sendState{run: st.run})
+	}
+	pp.p.read(readCtx, customerID, user)
+	if err := pp.p.writeUndo(customerID, user, u); err != nil {
+		return nil, &client.Response{}, err
+	}
+	return pp.next.UpdateLicenses(ctx, customerID, user, u)
+}
+
+// writeUndo writes the rows that undo u, from what the user held before.
+func (p *Prior) writeUndo(customer, user string, u client.LicenseUpdate) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pu := p.users[userKey(customer, user)]
+	if pu == nil || !pu.known {
+		p.omitted++
+		return nil
+	}
+	for _, row := range undo(customer, user, pu.held, u) {
+		if p.werr != nil {
+			return p.werr
+		}
+		if p.w == nil {
+			w, err := p.open()
+			if err != nil {
+				p.werr = fmt.Errorf("%w: %w", errRollbackUnwritable, err)
+				return p.werr
+			}
+			p.w = w
+		}
+		if err := p.w.Write(row); err != nil {
+			p.werr = fmt.Errorf("%w: %w", errRollbackUnwritable, err)
+			return p.werr
+		}
+		p.written++
+	}
+	return nil
 }
 
 // priorUser is one user's licenses, read once: done is closed when the read ended.
@@ -49,35 +150,6 @@ type customerPlans struct {
 	done  chan struct{}
 	plans map[string][]string // lower-cased SKU ID -> the SKU's service plan IDs
 	err   error
-}
-
-// NewPrior returns a Prior that reads through r.
-func NewPrior(r LicenseReader) *Prior {
-	return &Prior{r: r, users: map[string]*priorUser{}, plans: map[string]*customerPlans{}}
-}
-
-// Unknown reports how many users' licenses could not be read.
-func (p *Prior) Unknown() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.unknown
-}
-
-func userKey(customer, user string) string {
-	return strings.ToLower(customer) + "\x00" + strings.ToLower(user)
-}
-
-// Poster wraps post: before a user's first update it reads what the user holds.
-func (p *Prior) Poster(post Poster) Poster { return priorPoster{p: p, next: post} }
-
-type priorPoster struct {
-	p    *Prior
-	next Poster
-}
-
-func (pp priorPoster) UpdateLicenses(ctx context.Context, customerID, user string, u client.LicenseUpdate) (*client.LicenseUpdate, *client.Response, error) {
-	pp.p.read(ctx, customerID, user)
-	return pp.next.UpdateLicenses(ctx, customerID, user, u)
 }
 
 // read reads the user's licenses once; a failure leaves the user unknown. Callers for
@@ -172,49 +244,39 @@ func (p *Prior) servicePlans(ctx context.Context, customer string) (map[string][
 	return cp.plans, nil
 }
 
-// Undo returns the rollback rows that undo row, given what its user held before:
-// an assignment of a SKU the user did not hold becomes its removal; one the user held
+// undo returns the rows that undo update u of a user who held held before it: an
+// assignment of a SKU the user did not hold becomes its removal; one the user held
 // with other excluded plans becomes an assignment with the plans as they were; a
 // removal of a SKU the user held becomes its assignment, excluded plans kept; a swap
-// is swapped back. known is false when the user's licenses could not be read.
-func (p *Prior) Undo(row planner.Row) (rows []report.RollbackRow, known bool) {
-	p.mu.Lock()
-	u := p.users[userKey(row.Customer, row.User)]
-	var held map[string][]string
-	if u != nil && u.known {
-		held = u.held
-	}
-	p.mu.Unlock()
-	if held == nil {
-		return nil, false
-	}
-	var assign, restore *report.RollbackRow
-	if row.SkuID != "" {
-		ex, had := held[strings.ToLower(row.SkuID)]
+// is swapped back in one row. A license the user held before is never removed.
+func undo(customer, user string, held map[string][]string, u client.LicenseUpdate) []report.RollbackRow {
+	var removes []string
+	var restores []report.RollbackRow
+	for _, a := range u.LicensesToAssign {
+		ex, had := held[strings.ToLower(a.SkuID)]
 		switch {
 		case !had:
-			assign = &report.RollbackRow{Customer: row.Customer, User: row.User, RemoveSku: row.SkuID}
-		case !samePlans(ex, row.ExcludedPlanIDs):
-			assign = &report.RollbackRow{Customer: row.Customer, User: row.User, Sku: row.SkuID, ExcludedPlans: ex}
+			removes = append(removes, a.SkuID)
+		case !samePlans(ex, a.ExcludedPlans):
+			restores = append(restores, report.RollbackRow{Customer: customer, User: user, Sku: a.SkuID, ExcludedPlans: ex})
 		}
 	}
-	if row.RemoveSkuID != "" {
-		if ex, had := held[strings.ToLower(row.RemoveSkuID)]; had {
-			restore = &report.RollbackRow{Customer: row.Customer, User: row.User, Sku: row.RemoveSkuID, ExcludedPlans: ex}
+	for _, id := range u.LicensesToRemove {
+		if ex, had := held[strings.ToLower(id)]; had {
+			restores = append(restores, report.RollbackRow{Customer: customer, User: user, Sku: id, ExcludedPlans: ex})
 		}
 	}
-	switch {
-	case assign != nil && restore != nil && assign.Sku == "":
-		restore.RemoveSku = assign.RemoveSku // a swap back in one row
-		rows = append(rows, *restore)
-	default:
-		for _, r := range []*report.RollbackRow{assign, restore} {
-			if r != nil {
-				rows = append(rows, *r)
-			}
+	rows := make([]report.RollbackRow, 0, max(len(removes), len(restores)))
+	for i, r := range restores {
+		if i < len(removes) {
+			r.RemoveSku = removes[i]
 		}
+		rows = append(rows, r)
 	}
-	return rows, true
+	for _, id := range removes[min(len(removes), len(restores)):] {
+		rows = append(rows, report.RollbackRow{Customer: customer, User: user, RemoveSku: id})
+	}
+	return rows
 }
 
 func samePlans(a, b []string) bool {
@@ -244,73 +306,3 @@ type RollbackWriter interface {
 	Write(report.RollbackRow) error
 }
 
-// RollbackSink is a Sink that, after writing a result to the next Sink, writes the
-// rollback rows that undo it when it succeeded. The rollback file is opened on the
-// first such row, so a run that changed nothing writes none.
-type RollbackSink struct {
-	next    Sink
-	plan    *planner.Plan
-	prior   *Prior
-	open    func() (RollbackWriter, error)
-	w       RollbackWriter
-	written int // rollback rows written
-	omitted int // succeeded rows left out: their users' licenses were unknown
-}
-
-// NewRollbackSink wraps next; open opens the rollback file when the first row needs it.
-func NewRollbackSink(next Sink, plan *planner.Plan, prior *Prior, open func() (RollbackWriter, error)) *RollbackSink {
-	return &RollbackSink{next: next, plan: plan, prior: prior, open: open}
-}
-
-// Write writes r to the next Sink, then its rollback rows. A rollback that cannot be
-// written is an output failure: the run stops.
-func (s *RollbackSink) Write(r report.Result) error {
-	if err := s.next.Write(r); err != nil {
-		return err
-	}
-	if r.Status != report.StatusSucceeded {
-		return nil
-	}
-	row, ok := s.rowAt(r.Line)
-	if !ok {
-		return nil
-	}
-	rows, known := s.prior.Undo(row)
-	if !known {
-		s.omitted++
-		return nil
-	}
-	for _, rb := range rows {
-		if s.w == nil {
-			w, err := s.open()
-			if err != nil {
-				return err
-			}
-			s.w = w
-		}
-		if err := s.w.Write(rb); err != nil {
-			return err
-		}
-		s.written++
-	}
-	return nil
-}
-
-// Written reports how many rollback rows were written.
-func (s *RollbackSink) Written() int { return s.written }
-
-// Omitted reports how many succeeded rows are not in the rollback file because their
-// users' licenses could not be read before the run.
-func (s *RollbackSink) Omitted() int { return s.omitted }
-
-// rowAt finds the plan row of a file line (rows are in file order).
-func (s *RollbackSink) rowAt(line int) (planner.Row, bool) {
-	n := s.plan.NumRows()
-	i := sort.Search(n, func(i int) bool { return s.plan.Row(i).Line >= line })
-	if i < n {
-		if row := s.plan.Row(i); row.Line == line {
-			return row, true
-		}
-	}
-	return planner.Row{}, false
-}

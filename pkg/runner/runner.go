@@ -292,6 +292,11 @@ func classify(u planner.Update, body *client.LicenseUpdate, resp *client.Respons
 		if apiErr.StatusCode == 401 {
 			o.stop = credentialsStop(apiSummary(apiErr), err)
 		}
+	case errors.Is(err, errRollbackUnwritable):
+		// The rollback row of this update could not be written, so it was not sent:
+		// changing licenses without a way back is not done.
+		o.kind = kindNotSent
+		o.stop = outputStop(err)
 	case errors.As(err, &authErr):
 		o.stop = credentialsStop(authErr.Error(), err)
 		if sent {

@@ -459,7 +459,13 @@ func rollbackFigure(t *testing.T, j job, output string) string {
 	defer f.Close()
 	missing, assigning, err := rollbackGaps(j, f)
 	if err != nil {
+		t.Errorf("rollback file unreadable: %v", err)
 		return "unreadable: " + err.Error()
+	}
+	if missing > 0 {
+		// The rollback is written ahead of each update, so even an update whose answer
+		// was lost to a kill is undone.
+		t.Errorf("the rollback file fails to take back %d licenses", missing)
 	}
 	return fmt.Sprintf("%d licenses not taken back, %d rows assigning", missing, assigning)
 }
