@@ -305,4 +305,3 @@ func lowerSorted(s []string) []string {
 type RollbackWriter interface {
 	Write(report.RollbackRow) error
 }
-
