@@ -48,7 +48,7 @@ func (c cannedAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
 // wait), the client (headers, JSON both ways, observer) and the result CSV writer.
 // One op is one request: each round runs a plan of b.N updates, one per user.
 //
-// The pacer is measured at its pace, not during its slow start: before the timer
+// The pacer is measured at its full pace: before the timer
 // starts it is told of enough unthrottled answers to reach its rate (1e5/s, far above
 // what the request path drives), and the benchmark fails if it does not get there.
 //
@@ -122,7 +122,7 @@ func requestPathPlan(b *testing.B, n int) *planner.Plan {
 	return plan
 }
 
-// warmPacer returns a pacer at rate, its slow start done: it is shown unthrottled
+// warmPacer returns a pacer at rate, at its full pace: it is shown unthrottled
 // answers until its pace reaches rate.
 func warmPacer(b *testing.B, rate float64, burst int) *runner.Pacer {
 	b.Helper()

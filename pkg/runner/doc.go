@@ -11,13 +11,15 @@
 // A Pacer is given to the client (client.WithLimiter and client.WithObserver), which
 // waits on it before every attempt, retries included, and reports every attempt back.
 // It holds the attempts of any one second at or below the configured rate plus the
-// burst (above 500 attempts per second, a burst of at least 2 ms worth of the pace). It starts slowly, at one attempt per second, doubling as answers come back
-// unthrottled, so that a rate set far above what the server allows does not send a
-// flood before the first answer says so. On a 429 it shuts a gate in front of every
-// caller for the Retry-After the server named, halves its target pace and starts slowly
-// again toward it, one probe first; past the target it climbs back additively toward
-// the configured rate. Partner Center does not publish its limits, so a rate set far
-// too high still finishes every row, with few 429s.
+// burst (above 500 attempts per second, a burst of at least 2 ms worth of the pace).
+// It starts at the configured rate; a rate set far above what the server allows costs
+// about the requests in flight when the first 429 comes back, since the gate then holds
+// everyone. On a 429 it shuts a gate in front of every caller for the Retry-After the
+// server named and drops the pace to just under what the server was seen to accept
+// (half the pace when that cannot be told), one probe first when the gate opens; then it
+// climbs back additively toward the configured rate, gently near where the server
+// throttled before. Partner Center does not publish its limits, so a rate set far too
+// high still finishes every row, with few 429s.
 //
 // # Failures and stops
 //

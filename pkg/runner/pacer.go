@@ -24,9 +24,6 @@ const (
 	// minRate is the lowest pace throttling drives the pacer to (one request every
 	// ten seconds), unless the configured rate is lower still.
 	minRate = 0.1
-	// startRate is the pace a run starts at, and restarts at after a 429, unless the
-	// configured rate or the slow start's target is lower.
-	startRate = 1.0
 	// minPause is how long the gate stays shut after a 429 that named no Retry-After.
 	minPause = time.Second
 	// probeHold is the longest the other callers wait for an answer to the probe.
@@ -39,8 +36,8 @@ const (
 )
 
 // Pacer paces every HTTP attempt of a run, retries included, and adapts the pace to
-// the server's throttling, the way TCP adapts its window to losses: slow start, then
-// additive increase and multiplicative decrease.
+// the server's throttling: additive increase, and a decrease to what the server was
+// seen to accept.
 //
 // Give it to the client with client.WithLimiter(p) and client.WithObserver(p.Observe):
 // the client calls Wait before every attempt and Observe after it.
@@ -50,14 +47,15 @@ const (
 //     back, since the gate then holds everyone.
 //   - On a 429, a gate that every caller of Wait passes through shuts for the
 //     Retry-After the server named (a rate.Limiter alone cannot do this: SetLimit does
-//     not slow callers already waiting). The target becomes half the pace at which the
-//     server throttled, and the pace restarts with a slow start toward it: from one
-//     attempt per second (startRate), doubling after about a second's worth of
-//     answers that were not throttled. When the gate
-//     opens, one attempt goes first as a probe and the others wait for its answer.
-//   - Past the target, the pace climbs additively, a tenth of the pace at which the
-//     server last throttled after every run of unthrottled answers, up to the
-//     configured rate, never above.
+//     not slow callers already waiting). The pace drops to nine tenths of the rate of
+//     unthrottled answers over the last two seconds the gate was open, as far as that
+//     tells the server's ceiling (never below half the pace, never above it), or to
+//     half the pace when there is too little to tell (backOffTo). When the gate opens,
+//     one attempt goes first as a probe and the others wait for its answer.
+//   - After every run of unthrottled answers the pace climbs additively, a tenth of
+//     the rate at which the server last throttled, a hundredth once within nine
+//     tenths of it (probing gently where it throttled before), up to the configured
+//     rate, never above.
 //
 // Whatever the pace, the attempts granted in any period of one second never exceed
 // the configured rate plus the burst; below the configured rate the burst is 1. Above
@@ -75,7 +73,6 @@ type Pacer struct {
 
 	mu          sync.Mutex
 	limit       float64       // the current pace, floor <= limit <= max
-	target      float64       // the slow start's target: slow start while limit < target
 	ceiling     float64       // the pace at which the server last throttled (max before any)
 	successes   int           // unthrottled answers since the last change of pace
 	pausedUntil time.Time     // the gate is shut until then
@@ -86,6 +83,9 @@ type Pacer struct {
 	probeAt     time.Time     // when the probe was let through
 	probeDone   chan struct{} // closed, and replaced, when the probe ends or is released
 	turnstile   chan struct{} // holds one token while a caller holds a reservation of lim
+
+	okAt     []time.Time // when recent unthrottled answers came (the last 2 to 3 s)
+	openedAt time.Time   // when the gate last opened
 
 	attempts  atomic.Int64
 	throttled atomic.Int64
@@ -106,7 +106,6 @@ func NewPacer(r float64, burst int) *Pacer {
 		max:       r,
 		burst:     burst,
 		floor:     math.Min(r, minRate),
-		target:    r,
 		ceiling:   r,
 		changed:   make(chan struct{}),
 		probeDone: make(chan struct{}),
@@ -114,7 +113,7 @@ func NewPacer(r float64, burst int) *Pacer {
 	}
 	// The run starts at the configured rate: the user chose it, and the gate and the
 	// probe bound what a rate set too high costs to about the requests in flight
-	// when the first 429 comes back. The slow start is for after a 429.
+	// when the first 429 comes back.
 	p.limit = r
 	p.lim = rate.NewLimiter(rate.Limit(p.limit), burstAt(p.limit, r, burst))
 	return p
@@ -289,8 +288,7 @@ func (p *Pacer) signalProbe() {
 
 // Observe takes the outcome of one attempt; pass it to client.WithObserver.
 //
-// A 429 shuts the gate for its Retry-After, halves the target and restarts the slow
-// start, once per burst of 429s: a 429 to an attempt sent before the last decrease only
+// A 429 shuts the gate for its Retry-After and lowers the pace (backOffTo), once per burst of 429s: a 429 to an attempt sent before the last decrease only
 // extends the pause. A 2xx or a 4xx other than 429 to an attempt sent after the gate
 // opened ends the probe, and counts toward the next increase; a 5xx or no answer to the
 // probe lets another caller probe.
@@ -307,6 +305,7 @@ func (p *Pacer) Observe(a client.Attempt) {
 	switch {
 	case a.StatusCode == http.StatusTooManyRequests:
 		p.throttled.Add(1)
+		accepted := p.acceptedRate(now)
 		if until := pauseUntil(now, a.RetryAfter); until.After(p.pausedUntil) {
 			p.pausedUntil = until
 			p.probing, p.probeOut = true, false
@@ -317,10 +316,14 @@ func (p *Pacer) Observe(a client.Attempt) {
 		if stale(sentAt, p.decreasedAt) {
 			return
 		}
-		p.ceiling = p.limit
-		p.target = decrease(p.limit, p.floor)
-		p.setLimit(now, restart(p.target))
+		// The server throttled: what it accepted over the last seconds is its ceiling,
+		// as far as can be told.
+		next, ceiling := backOffTo(p.limit, accepted, p.floor)
+		p.ceiling = ceiling
+		p.setLimit(now, next)
 		p.decreasedAt = now
+		p.openedAt = p.pausedUntil
+		p.okAt = p.okAt[:0]
 	case a.Err != nil || a.StatusCode <= 0 || a.StatusCode >= http.StatusInternalServerError:
 		// No word on throttling: another caller may probe.
 		if afterGate && p.probeOut {
@@ -332,20 +335,47 @@ func (p *Pacer) Observe(a client.Attempt) {
 			p.probing, p.probeOut = false, false
 			p.signalProbe()
 		}
+		p.okAt = append(p.okAt, now)
+		if now.Sub(p.okAt[0]) > 3*time.Second {
+			i := 0
+			for i < len(p.okAt) && now.Sub(p.okAt[i]) > 2*time.Second {
+				i++
+			}
+			p.okAt = append(p.okAt[:0], p.okAt[i:]...)
+		}
 		p.successes++
 		switch {
-		case p.limit < p.target:
-			if p.successes >= slowStartSuccesses(p.limit) {
-				p.successes = 0
-				p.setLimit(now, slowStart(p.limit, p.target))
-			}
 		case p.limit < p.max:
 			if p.successes >= successesPerStep(p.limit) {
 				p.successes = 0
-				p.setLimit(now, increase(p.limit, step(p.ceiling), p.max))
+				st := step(p.ceiling)
+				if p.limit >= 0.95*p.ceiling {
+					st /= 50 // near where the server last throttled: probe gently
+				}
+				p.setLimit(now, increase(p.limit, st, p.max))
 			}
 		}
 	}
+}
+
+// acceptedRate is the rate of unthrottled answers over the last 2 s that the gate was
+// open; 0 when there is too little to tell. The caller holds p.mu.
+func (p *Pacer) acceptedRate(now time.Time) float64 {
+	from := now.Add(-2 * time.Second)
+	if p.openedAt.After(from) {
+		from = p.openedAt
+	}
+	span := now.Sub(from)
+	k := 0
+	for _, t := range p.okAt {
+		if t.After(from) {
+			k++
+		}
+	}
+	if span < 500*time.Millisecond || k < 3 {
+		return 0
+	}
+	return float64(k) / span.Seconds()
 }
 
 // signalChange wakes the callers that wait behind the gate or for a token. The caller
@@ -393,20 +423,16 @@ func decrease(limit, floor float64) float64 {
 	return math.Max(floor, limit/2)
 }
 
-// restart is the pace a slow start toward target begins at.
-func restart(target float64) float64 {
-	return math.Min(target, startRate)
-}
-
-// slowStart doubles the pace, up to target.
-func slowStart(limit, target float64) float64 {
-	return math.Min(target, 2*limit)
-}
-
-// slowStartSuccesses is how many unthrottled answers earn one doubling: about a
-// second's worth at the current pace.
-func slowStartSuccesses(limit float64) int {
-	return max(1, int(math.Ceil(limit)))
+// backOffTo is the pace after a 429 at pace limit, and the ceiling it tells: nine
+// tenths of accepted, the rate of unthrottled answers just before (0: unknown), kept
+// between half the pace and the pace; half the pace, not below floor, when accepted
+// is unknown.
+func backOffTo(limit, accepted, floor float64) (next, ceiling float64) {
+	next = decrease(limit, floor)
+	if accepted <= 0 {
+		return next, limit
+	}
+	return math.Max(next, math.Min(limit, 0.95*accepted)), math.Min(accepted, limit)
 }
 
 // increase is the additive increase: limit plus step, not above max.

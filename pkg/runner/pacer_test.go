@@ -27,34 +27,47 @@ func TestDecrease(t *testing.T) {
 	}
 }
 
-func TestRestart(t *testing.T) {
-	tests := []struct{ target, want float64 }{{50, startRate}, {startRate, startRate}, {0.3, 0.3}}
+func TestBackOffTo(t *testing.T) {
+	tests := []struct{ limit, accepted, floor, next, ceiling float64 }{
+		{200, 0, 0.1, 100, 200},   // nothing to tell: halve
+		{200, 20, 0.1, 100, 20},   // never below half the pace in one step
+		{30, 20, 0.1, 18, 20},     // nine tenths of what the server accepted
+		{16, 40, 0.1, 16, 16},     // never above the pace
+		{0.15, 0, 0.1, 0.1, 0.15}, // not below the floor
+		{25, 22.5, 0.1, 20.25, 22.5},
+	}
 	for _, tt := range tests {
-		if got := restart(tt.target); got != tt.want {
-			t.Errorf("restart(%v) = %v, want %v", tt.target, got, tt.want)
+		next, ceiling := backOffTo(tt.limit, tt.accepted, tt.floor)
+		if math.Abs(next-tt.next) > 1e-9 || math.Abs(ceiling-tt.ceiling) > 1e-9 {
+			t.Errorf("backOffTo(%v, %v, %v) = %v, %v; want %v, %v", tt.limit, tt.accepted, tt.floor, next, ceiling, tt.next, tt.ceiling)
 		}
 	}
 }
 
-func TestSlowStart(t *testing.T) {
-	tests := []struct{ limit, target, want float64 }{{1, 50, 2}, {16, 50, 32}, {32, 50, 50}, {0.3, 0.5, 0.5}}
-	for _, tt := range tests {
-		if got := slowStart(tt.limit, tt.target); got != tt.want {
-			t.Errorf("slowStart(%v, %v) = %v, want %v", tt.limit, tt.target, got, tt.want)
+// TestPacerBacksOffToWhatTheServerAccepted feeds a pacer answers at a known rate, then
+// a 429: the pace drops just under that rate, not to a restart.
+func TestPacerBacksOffToWhatTheServerAccepted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(50, 1)
+		for range 40 { // 20 answers a second for two seconds
+			time.Sleep(50 * time.Millisecond)
+			p.Observe(ok)
 		}
-	}
-}
-
-func TestSlowStartSuccesses(t *testing.T) {
-	tests := []struct {
-		limit float64
-		want  int
-	}{{0.25, 1}, {1, 1}, {2, 2}, {7.5, 8}}
-	for _, tt := range tests {
-		if got := slowStartSuccesses(tt.limit); got != tt.want {
-			t.Errorf("slowStartSuccesses(%v) = %d, want %d", tt.limit, got, tt.want)
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		if got := p.Limit(); math.Abs(got-25) > 1e-9 {
+			// 0.9 x 20 = 18 is below half of 50: the pace halves first, to 25.
+			t.Fatalf("pace after a 429 = %v, want 25", got)
 		}
-	}
+		time.Sleep(time.Second) // the gate opens
+		for range 44 {          // 22 answers a second for two seconds
+			time.Sleep(time.Second / 22)
+			p.Observe(ok)
+		}
+		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		if got := p.Limit(); got < 0.9*22*0.95 || got > 0.9*22*1.05 {
+			t.Fatalf("pace after the second 429 = %v, want about 0.9 x 22 = 19.8", got)
+		}
+	})
 }
 
 func TestIncrease(t *testing.T) {
@@ -146,7 +159,7 @@ func observe(p *Pacer, n int, a client.Attempt) {
 	}
 }
 
-// warmUp feeds p successes until its slow start reached the configured rate.
+// warmUp feeds p successes until its pace reached the configured rate.
 func warmUp(t *testing.T, p *Pacer) {
 	t.Helper()
 	for i := 0; p.Limit() < p.Rate(); i++ {
@@ -157,29 +170,15 @@ func warmUp(t *testing.T, p *Pacer) {
 	}
 }
 
-func TestPacerSlowStart(t *testing.T) {
+func TestPacerStartsAtTheRateAndComesBackToIt(t *testing.T) {
 	p := NewPacer(16, 4)
 	if p.Limit() != 16 || p.lim.Burst() != 4 {
 		t.Fatalf("a new pacer runs at %v with burst %d, want the configured 16 and 4", p.Limit(), p.lim.Burst())
 	}
-	// A 429 restarts the pace at startRate toward half the pace that was throttled.
+	// A 429 with nothing to tell the server's ceiling halves the pace.
 	p.Observe(client.Attempt{Number: 1, StatusCode: 429})
-	if p.Limit() != startRate || p.lim.Burst() != 1 {
-		t.Fatalf("after a 429 the pacer runs at %v with burst %d, want %v and 1", p.Limit(), p.lim.Burst(), startRate)
-	}
-	// About a second's worth of successes doubles the pace, up to the target 8.
-	for _, want := range []struct {
-		successes int
-		limit     float64
-	}{{1, 2}, {2, 4}, {4, 8}} {
-		observe(p, want.successes-1, ok)
-		if p.Limit() == want.limit {
-			t.Fatalf("pace reached %v one success early", want.limit)
-		}
-		p.Observe(ok)
-		if p.Limit() != want.limit {
-			t.Fatalf("pace %v, want %v", p.Limit(), want.limit)
-		}
+	if p.Limit() != 8 || p.lim.Burst() != 1 {
+		t.Fatalf("after a 429 the pacer runs at %v with burst %d, want 8 and 1", p.Limit(), p.lim.Burst())
 	}
 	observe(p, 5000, ok)
 	if p.Limit() != 16 || p.lim.Burst() != 4 {
@@ -251,7 +250,7 @@ func TestPacerNeverExceedsRatePlusBurst(t *testing.T) {
 		if n := maxInWindow(at, time.Second); n > 10+3 {
 			t.Errorf("%d grants in one second, want at most rate+burst = 13", n)
 		}
-		// After the slow start the pacer grants the configured rate.
+		// The pacer grants the configured rate.
 		last := 0
 		for _, a := range at {
 			if a.Sub(start) >= 5*time.Second {
@@ -269,15 +268,15 @@ func TestPacerDecreasesOn429(t *testing.T) {
 		p := NewPacer(16, 1)
 		warmUp(t, p)
 		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
-		if got := p.Limit(); got != startRate {
-			t.Fatalf("pace after a 429 = %v, want a restart at %v", got, startRate)
+		if got := p.Limit(); got != 8 {
+			t.Fatalf("pace after a 429 = %v, want half of 16", got)
 		}
 		// Another 429 to an attempt sent before the decrease belongs to the same burst.
 		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
-		// The slow start climbs to half the pace at which the server throttled: 8.
-		observe(p, 1+2+4+10, ok)
+		// It climbs back additively: one step of a tenth of 16 per 10 successes.
+		observe(p, 17, ok)
 		if got, want := p.Limit(), 8+step(16); got != want {
-			t.Fatalf("pace after the slow start and one additive step = %v, want %v", got, want)
+			t.Fatalf("pace after 17 successes = %v, want one additive step: %v", got, want)
 		}
 		time.Sleep(2 * time.Second)
 		p.Observe(client.Attempt{Number: 2, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
@@ -309,9 +308,8 @@ func TestPacerClimbsBack(t *testing.T) {
 		p := NewPacer(10, 1)
 		warmUp(t, p)
 		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
-		observe(p, 1+2+4, ok) // slow start: 1, 2, 4, then the target 5
 		if got := p.Limit(); got != 5 {
-			t.Fatalf("pace after the slow start = %v, want the target 5", got)
+			t.Fatalf("pace after a 429 = %v, want half of 10", got)
 		}
 		observe(p, 9, ok)
 		if got := p.Limit(); got != 5 {
@@ -499,7 +497,7 @@ func TestPacerGateHoldsUnderLoad(t *testing.T) {
 func TestPacerPaceChangeReschedulesWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(10, 1)
-		// In a slow start at 1/s (as after a 429), toward 10/s.
+		// Climbing back at 1/s (as after 429s), toward 10/s.
 		p.mu.Lock()
 		p.setLimit(time.Now(), 1)
 		p.mu.Unlock()
@@ -514,7 +512,7 @@ func TestPacerPaceChangeReschedulesWaiter(t *testing.T) {
 			})
 		}
 		time.Sleep(100 * time.Millisecond)
-		p.Observe(ok) // 1/s -> 2/s while the second caller waits for a token due at +1s
+		observe(p, 10, ok) // one additive step, 1/s -> 2/s, while the second caller waits for a token due at +1s
 		wg.Wait()
 		at := g.all()
 		if len(at) != 3 {
