@@ -47,14 +47,14 @@ const (
 //     back, since the gate then holds everyone.
 //   - On a 429, a gate that every caller of Wait passes through shuts for the
 //     Retry-After the server named (a rate.Limiter alone cannot do this: SetLimit does
-//     not slow callers already waiting). The pace drops to nine tenths of the rate of
+//     not slow callers already waiting). The pace drops to 0.95 of the rate of
 //     unthrottled answers over the last two seconds the gate was open, as far as that
 //     tells the server's ceiling (never below half the pace, never above it), or to
 //     half the pace when there is too little to tell (backOffTo). When the gate opens,
 //     one attempt goes first as a probe and the others wait for its answer.
 //   - After every run of unthrottled answers the pace climbs additively, a tenth of
-//     the rate at which the server last throttled, a hundredth once within nine
-//     tenths of it (probing gently where it throttled before), up to the configured
+//     the rate at which the server last throttled, a fiftieth of it once within 0.95
+//     of it (probing gently where it throttled before), up to the configured
 //     rate, never above.
 //
 // Whatever the pace, the attempts granted in any period of one second never exceed
@@ -423,8 +423,8 @@ func decrease(limit, floor float64) float64 {
 	return math.Max(floor, limit/2)
 }
 
-// backOffTo is the pace after a 429 at pace limit, and the ceiling it tells: nine
-// tenths of accepted, the rate of unthrottled answers just before (0: unknown), kept
+// backOffTo is the pace after a 429 at pace limit, and the ceiling it tells: 0.95
+// of accepted, the rate of unthrottled answers just before (0: unknown), kept
 // between half the pace and the pace; half the pace, not below floor, when accepted
 // is unknown.
 func backOffTo(limit, accepted, floor float64) (next, ceiling float64) {

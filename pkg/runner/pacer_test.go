@@ -31,10 +31,10 @@ func TestBackOffTo(t *testing.T) {
 	tests := []struct{ limit, accepted, floor, next, ceiling float64 }{
 		{200, 0, 0.1, 100, 200},   // nothing to tell: halve
 		{200, 20, 0.1, 100, 20},   // never below half the pace in one step
-		{30, 20, 0.1, 18, 20},     // nine tenths of what the server accepted
+		{30, 20, 0.1, 19, 20},     // nine tenths of what the server accepted
 		{16, 40, 0.1, 16, 16},     // never above the pace
 		{0.15, 0, 0.1, 0.1, 0.15}, // not below the floor
-		{25, 22.5, 0.1, 20.25, 22.5},
+		{25, 22.5, 0.1, 21.375, 22.5},
 	}
 	for _, tt := range tests {
 		next, ceiling := backOffTo(tt.limit, tt.accepted, tt.floor)
@@ -55,7 +55,7 @@ func TestPacerBacksOffToWhatTheServerAccepted(t *testing.T) {
 		}
 		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
 		if got := p.Limit(); math.Abs(got-25) > 1e-9 {
-			// 0.9 x 20 = 18 is below half of 50: the pace halves first, to 25.
+			// 0.95 x 20 = 19 is below half of 50: the pace halves first, to 25.
 			t.Fatalf("pace after a 429 = %v, want 25", got)
 		}
 		time.Sleep(time.Second) // the gate opens
@@ -64,8 +64,8 @@ func TestPacerBacksOffToWhatTheServerAccepted(t *testing.T) {
 			p.Observe(ok)
 		}
 		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
-		if got := p.Limit(); got < 0.9*22*0.95 || got > 0.9*22*1.05 {
-			t.Fatalf("pace after the second 429 = %v, want about 0.9 x 22 = 19.8", got)
+		if got := p.Limit(); got < 0.95*22*0.97 || got > 0.95*22*1.03 {
+			t.Fatalf("pace after the second 429 = %v, want about 0.95 x 22 = 20.9", got)
 		}
 	})
 }
