@@ -293,6 +293,7 @@ func simulatedUsers(input, defaultCustomer string) map[string][]pcfake.User {
 	}
 	seen := map[string]bool{}
 	out := map[string][]pcfake.User{}
+	defaultCustomer = strings.ToLower(defaultCustomer)
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -310,7 +311,7 @@ func simulatedUsers(input, defaultCustomer string) map[string][]pcfake.User {
 		}
 		user := strings.TrimSpace(rec[userCol])
 		key := customer + "\x00" + strings.ToLower(user)
-		if user == "" || seen[key] || customer != strings.ToLower(defaultCustomer) {
+		if user == "" || seen[key] || customer != defaultCustomer {
 			continue
 		}
 		seen[key] = true
@@ -485,7 +486,15 @@ func (m *Main) buildPlan(ctx context.Context, f *commonFlags, s *session, log ze
 		if ctx.Err() != nil {
 			return nil, &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted while planning; nothing was sent")}
 		}
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("plan %s: %w", f.input, err)}
+		// A customer or token the API refuses is a setting to fix (exit 2); an API that
+		// failed or did not answer is worth trying again later (exit 1).
+		code := ExitUsage
+		var apiErr *client.APIError
+		var transErr *client.TransportError
+		if errors.As(err, &transErr) || errors.As(err, &apiErr) && (apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusTooManyRequests) {
+			code = ExitRowsFailed
+		}
+		return nil, &ExitError{Code: code, Err: fmt.Errorf("plan %s (nothing was sent): %w", f.input, err)}
 	}
 	m.reportSkipped(plan)
 	return plan, nil

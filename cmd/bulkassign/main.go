@@ -62,6 +62,8 @@ func signalContext() (context.Context, <-chan struct{}, func()) {
 					cancel()
 				} else {
 					close(abort)
+					// A third signal gets Go's default: the process ends at once.
+					signal.Stop(sigs)
 					return
 				}
 			case <-done:

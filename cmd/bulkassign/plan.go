@@ -42,19 +42,18 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(m.Stderr, f.logLevel)
+	if *out != "" {
+		// Refuse an existing path before any call is made (sign-in included).
+		if err := refuseExisting(*out); err != nil {
+			return err
+		}
+	}
 	s, err := m.connect(&f, log)
 	if err != nil {
 		return err
 	}
 	log.Info().Str("customer", displayCustomer(s.customer)).Str("endpoint", s.endpoint).
 		Str("credentials", s.credKind).Str("correlation_id", s.client.CorrelationID()).Msg("planning")
-
-	if *out != "" {
-		// Refuse an existing path before any call is made.
-		if err := refuseExisting(*out); err != nil {
-			return err
-		}
-	}
 
 	plan, err := m.buildPlan(ctx, &f, s, log, nil)
 	if err != nil {

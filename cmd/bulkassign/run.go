@@ -52,6 +52,19 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 		}
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("parse flags: %w", err)}
 	}
+	summary := &report.Summary{Output: *output}
+	if *summaryJSON != "" {
+		// The summary JSON is written on every exit, usage errors included; a path that
+		// would overwrite the input or the results is refused first.
+		if err := checkSummaryPath(*summaryJSON, f.input, *output); err != nil {
+			return err
+		}
+		defer func() {
+			if werr := writeSummaryJSON(*summaryJSON, summary, err); werr != nil && err == nil {
+				err = &ExitError{Code: ExitRowsFailed, Err: werr}
+			}
+		}()
+	}
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
@@ -71,27 +84,35 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 		return usageError("--drain-timeout %v: must be above 0", *drain)
 	}
 	log := newLogger(m.Stderr, f.logLevel)
-	summary := &report.Summary{Output: *output}
-	if *summaryJSON != "" {
-		defer func() {
-			if werr := writeSummaryJSON(*summaryJSON, summary, err); werr != nil && err == nil {
-				err = &ExitError{Code: ExitRowsFailed, Err: werr}
-			}
-		}()
-	}
 
 	// The output is checked (and, on resume, read back) before anything is sent.
 	var (
 		file  *report.File
 		prior []report.Result
 	)
-	if *resume {
+	rollbackPath := *output + ".rollback.csv"
+	if *resume && exists(*output) {
 		if file, prior, err = report.Resume(*output); err != nil {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}
 		defer file.Close()
 	} else if err := refuseExisting(*output); err != nil {
 		return err
+	}
+	if *rollback {
+		// A fresh run must not append to an earlier run's rollback file; a resumed one
+		// appends to its own, which must be a rollback file.
+		if !*resume {
+			if err := refuseExisting(rollbackPath); err != nil {
+				return err
+			}
+		} else if exists(rollbackPath) {
+			rf, err := report.OpenRollback(rollbackPath)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			rf.Close()
+		}
 	}
 
 	pacer := runner.NewPacer(*rate, *burst)
@@ -131,7 +152,6 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 		rollbackFile *report.RollbackFile
 		post         runner.Poster = s.client
 	)
-	rollbackPath := *output + ".rollback.csv"
 	if *rollback {
 		before = runner.NewPrior(s.client, func() (runner.RollbackWriter, error) {
 			rf, err := report.OpenRollback(rollbackPath)
@@ -186,6 +206,11 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 	summary.Throttled = stats.Throttled
 	summary.Retries = stats.Retries
 	summary.Interrupted = stats.Interrupted
+	if before != nil {
+		summary.Rollback = rollbackPath
+		summary.RollbackRows = before.Written()
+		summary.RollbackOmitted = before.Omitted()
+	}
 
 	code := ExitOK
 	var final error
@@ -220,8 +245,15 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 			sink.unwritten, *output, sink.err)
 	}
 	if before != nil && before.Written() > 0 {
-		fmt.Fprintf(m.Stdout, "\nRollback: %d row(s) in %s undo this run's updates:\n  bulkassign run --customer %s --input %s --output %s\n",
-			before.Written(), rollbackPath, shellQuote(s.customer), shellQuote(rollbackPath), shellQuote(*output+".rolled-back.csv"))
+		where := ""
+		switch {
+		case f.simulate:
+			where = " --simulate" // the simulated tenant lives only in this process: shown for form
+		case f.baseURL != "":
+			where = " --base-url " + shellQuote(f.baseURL)
+		}
+		fmt.Fprintf(m.Stdout, "\nRollback: %d row(s) in %s undo this run's updates (written ahead of each):\n  bulkassign run%s --customer %s --input %s --output %s\n",
+			before.Written(), rollbackPath, where, shellQuote(s.customer), shellQuote(rollbackPath), shellQuote(*output+".rolled-back.csv"))
 	}
 	if before != nil && before.Omitted() > 0 {
 		fmt.Fprintf(m.Stdout, "%d update(s) are not in the rollback file: their users' licenses could not be read first (%d user(s)).\n",
@@ -231,6 +263,38 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 		return &ExitError{Code: code, Err: final}
 	}
 	return nil
+}
+
+// exists reports whether path names something on disk.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// checkSummaryPath refuses a --summary-json path that is the input or the output (the
+// summary would replace them), or whose directory does not exist.
+func checkSummaryPath(path, input, output string) error {
+	for _, other := range []string{input, output, output + ".rollback.csv"} {
+		if other != "" && samePath(path, other) {
+			return usageError("--summary-json %s: it is also the input, the output or the rollback file", path)
+		}
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return usageError("--summary-json %s: its directory does not exist", path)
+	}
+	return nil
+}
+
+// samePath reports whether a and b name the same file.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // writeSummaryJSON writes the run's summary as JSON, atomically, with the exit code
@@ -289,8 +353,11 @@ func resumeCommand(args []string) string {
 	parts := []string{"bulkassign", "run"}
 	hasResume := false
 	for _, a := range args {
-		if a == "--resume" || a == "-resume" || strings.HasPrefix(a, "--resume=") || strings.HasPrefix(a, "-resume=") {
+		switch strings.TrimLeft(a, "-") {
+		case "resume", "resume=true":
 			hasResume = true
+		case "resume=false":
+			continue
 		}
 		parts = append(parts, shellQuote(a))
 	}

@@ -295,7 +295,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			id.mu.Unlock()
 		})
 		e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", in, "--output", e.path("result.csv"),
-			"--log-level", "debug", "--rate", "1", "--refresh-token-file", tokenFile)
+			"--log-level", "debug", "--rate", "1", "--refresh-token-file", tokenFile, "--summary-json", e.path("summary.json"))
 		seen.WriteString(e.stdout.String() + e.stderr.String())
 		// A refused sign-in, at debug level too.
 		id.fail = "AADSTS7000222"

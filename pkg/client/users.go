@@ -18,15 +18,15 @@ const (
 	opGetUserLicenses = "get user licenses"
 )
 
-// DefaultUserPageSize is the page size ListUsers asks for when given 0.
+// DefaultUserPageSize is the page size ListUsers and ListUsersPages ask for when given 0.
 const DefaultUserPageSize = 500
 
-// maxUserPages bounds how many pages ListUsers follows: at 500 users a page, 50 million
+// maxUserPages bounds how many pages ListUsersPages follows: at 500 users a page, 50 million
 // users, far more than any tenant holds, so that a server whose next links never end
 // cannot keep a run busy for ever.
 const maxUserPages = 100_000
 
-// Errors behind a next page link ListUsers refuses; they are wrapped with the page
+// Errors behind a next page link ListUsersPages refuses; they are wrapped with the page
 // number and the IDs of the call that returned the link.
 var (
 	errForeignNextLink  = errors.New("next page link leaves the API")
@@ -70,9 +70,39 @@ type licenseCollection struct {
 	Attributes *Attributes `json:"attributes,omitempty"`
 }
 
-// ListUsers returns every user of customerID, following the pages of
-// GET .../v1/customers/{customerID}/users?size={pageSize}. pageSize 0 asks for
-// DefaultUserPageSize (500) users a page; a negative size is an error.
+// ListUsers returns every user of customerID, in the order the API lists them. It is
+// ListUsersPages collecting the pages: the same requests, page size, link checks, loop
+// guard, retries, *Response and errors. On an error ListUsers returns no users, never an
+// incomplete list. It holds the whole directory in memory (about 900 bytes a user while
+// the list is built): a caller that needs only some of the users, or a summary of them,
+// should use ListUsersPages.
+//
+// See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
+func (c *Client) ListUsers(ctx context.Context, customerID string, pageSize int) ([]User, *Response, error) {
+	return c.listUsers(ctx, customerID, pageSize, maxUserPages)
+}
+
+// listUsers is ListUsers following at most maxPages pages.
+func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, maxPages int) ([]User, *Response, error) {
+	users := []User{}
+	resp, err := c.listUserPages(ctx, customerID, pageSize, maxPages, func(page []User) error {
+		users = append(users, page...)
+		return nil
+	})
+	if err != nil {
+		return nil, resp, err
+	}
+	return users, resp, nil
+}
+
+// ListUsersPages lists the users of customerID a page at a time, following the pages of
+// GET .../v1/customers/{customerID}/users?size={pageSize}, and calls page with each
+// page's users as the page arrives, in the order the API lists them. pageSize 0 asks for
+// DefaultUserPageSize (500) users a page; a negative size is an error. Each page is
+// decoded on its own and nothing of it is kept once page returns, so that listing a
+// directory of a million users holds one page at a time; page may keep the slice it is
+// given. page is called from the caller's goroutine, never for a page that failed to
+// arrive or decode; it may be called with an empty slice.
 //
 // Each answer's links.next names the next page: a URI relative to /v1 (resolved against
 // {base}/v1/), an absolute path "/v1/..." or a full URL on the API's own scheme and
@@ -85,24 +115,30 @@ type licenseCollection struct {
 // Every page is one logical call with its own MS-RequestId, retried like any other call.
 // The returned *Response is that of the last page requested (the failing page on an
 // error), except Attempts, which counts the attempts of all pages; the typed errors
-// (*APIError, *TransportError...) count the failing page's attempts only. On an error
-// ListUsers returns no users, never an incomplete list.
+// (*APIError, *TransportError...) count the failing page's attempts only. An error that
+// page returns stops the listing before any further request and is returned wrapped
+// as "list users: page N: ...", so that errors.Is and errors.As find it. On any error
+// the pages already handed to page are all the caller has: it must treat the listing
+// as incomplete.
 //
 // See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
-func (c *Client) ListUsers(ctx context.Context, customerID string, pageSize int) ([]User, *Response, error) {
-	return c.listUsers(ctx, customerID, pageSize, maxUserPages)
+func (c *Client) ListUsersPages(ctx context.Context, customerID string, pageSize int, page func([]User) error) (*Response, error) {
+	return c.listUserPages(ctx, customerID, pageSize, maxUserPages, page)
 }
 
-// listUsers is ListUsers following at most maxPages pages.
-func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, maxPages int) ([]User, *Response, error) {
+// listUserPages is ListUsersPages following at most maxPages pages.
+func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize, maxPages int, handle func([]User) error) (*Response, error) {
 	op := opListUsers
 	resp := &Response{CorrelationID: c.correlationID}
+	if handle == nil {
+		return resp, fmt.Errorf("%s: no page function", op)
+	}
 	if err := checkSegment("customer ID", customerID); err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return resp, fmt.Errorf("%s: %w", op, err)
 	}
 	switch {
 	case pageSize < 0:
-		return nil, resp, fmt.Errorf("%s: page size %d: must not be negative (0 means %d)", op, pageSize, DefaultUserPageSize)
+		return resp, fmt.Errorf("%s: page size %d: must not be negative (0 means %d)", op, pageSize, DefaultUserPageSize)
 	case pageSize == 0:
 		pageSize = DefaultUserPageSize
 	}
@@ -110,7 +146,6 @@ func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, max
 	u.RawQuery = url.Values{"size": {strconv.Itoa(pageSize)}}.Encode()
 	next := call{op: op, method: http.MethodGet, url: u}
 
-	users := []User{}
 	seen := map[[sha256.Size]byte]bool{callKey(next): true}
 	attempts := 0
 	for page := 1; ; page++ {
@@ -118,15 +153,22 @@ func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, max
 		attempts += pageResp.Attempts
 		pageResp.Attempts = attempts
 		if err != nil {
-			return nil, pageResp, err
+			return pageResp, err
 		}
+		// A fresh page each time: the items of earlier pages are the callback's to keep
+		// or drop, and nothing here refers to them or to their bodies.
 		var p userPage
 		if err := decodeJSON(fmt.Sprintf("%s: page %d", op, page), pageResp, ans.body, &p); err != nil {
-			return nil, pageResp, err
+			return pageResp, err
 		}
-		users = append(users, p.Items...)
+		if p.Items == nil {
+			p.Items = []User{}
+		}
+		if err := handle(p.Items); err != nil {
+			return pageResp, fmt.Errorf("%s: page %d: %w", op, page, err)
+		}
 		if p.Links == nil || p.Links.Next == nil {
-			return users, pageResp, nil
+			return pageResp, nil
 		}
 		// A link's problems name the page and the request that returned the link, never
 		// the link itself: its query and headers carry the continuation.
@@ -134,15 +176,15 @@ func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, max
 			return fmt.Errorf("%s: page %d: %w (%s)", op, page, err, idsText(pageResp.RequestID, c.correlationID, -1))
 		}
 		if page >= maxPages {
-			return nil, pageResp, pageErr(fmt.Errorf("%w: still a next page after %d", errTooManyPages, maxPages))
+			return pageResp, pageErr(fmt.Errorf("%w: still a next page after %d", errTooManyPages, maxPages))
 		}
 		next, err = c.nextCall(op, p.Links.Next)
 		if err != nil {
-			return nil, pageResp, pageErr(err)
+			return pageResp, pageErr(err)
 		}
 		key := callKey(next)
 		if seen[key] {
-			return nil, pageResp, pageErr(errRepeatedNextLink)
+			return pageResp, pageErr(errRepeatedNextLink)
 		}
 		seen[key] = true
 	}

@@ -567,6 +567,138 @@ func TestListUsersRejectsBadArguments(t *testing.T) {
 	}
 }
 
+// TestListUsersPagesCallsPageAsPagesArrive checks that ListUsersPages hands each page to
+// the callback in the API's order, before the next page is requested, and that a page
+// kept by the callback is not overwritten by the pages decoded after it.
+func TestListUsersPagesCallsPageAsPagesArrive(t *testing.T) {
+	c, mux, _ := setup(t)
+	pager := threePages()
+	mux.Handle(usersPath, pager)
+
+	var pages [][]User
+	var requestsBefore []int // requests the server had seen when each page was handed over
+	resp, err := c.ListUsersPages(context.Background(), testCustomer, 2, func(page []User) error {
+		pages = append(pages, page)
+		requestsBefore = append(requestsBefore, len(pager.recorded()))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ListUsersPages: %v", err)
+	}
+	us := testUsers()
+	if want := [][]User{us[0:2], us[2:4], us[4:5]}; !reflect.DeepEqual(pages, want) {
+		t.Errorf("pages:\n got %+v\nwant %+v", pages, want)
+	}
+	if want := []int{1, 2, 3}; !reflect.DeepEqual(requestsBefore, want) {
+		t.Errorf("requests seen when each page was handed over = %v, want %v: each page before the next is asked for", requestsBefore, want)
+	}
+	reqs := pager.recorded()
+	if len(reqs) != 3 || resp.Attempts != 3 || resp.RequestID != reqs[2].requestID || resp.StatusCode != http.StatusOK {
+		t.Errorf("%d requests, Response %+v; want 3, 3 attempts and the last page's request ID %s", len(reqs), resp, reqs[2].requestID)
+	}
+}
+
+// TestListUsersPagesCallbackError checks that an error from the callback stops the
+// listing before any further request and comes back wrapped with the page's number.
+func TestListUsersPagesCallbackError(t *testing.T) {
+	c, mux, _ := setup(t)
+	pager := threePages()
+	mux.Handle(usersPath, pager)
+
+	stop := errors.New("enough users")
+	calls := 0
+	resp, err := c.ListUsersPages(context.Background(), testCustomer, 2, func(page []User) error {
+		calls++
+		if calls == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("err = %v, want it to wrap %v", err, stop)
+	}
+	if want := "list users: page 2: enough users"; err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+	if calls != 2 {
+		t.Errorf("callback called %d times, want 2", calls)
+	}
+	reqs := pager.recorded()
+	if len(reqs) != 2 {
+		t.Errorf("%d requests, want 2: none after the callback's error", len(reqs))
+	}
+	if resp.RequestID != reqs[1].requestID || resp.Attempts != 2 {
+		t.Errorf("Response = %+v, want page 2's request ID %s and 2 attempts", resp, reqs[1].requestID)
+	}
+
+	// An error of its own type is found by errors.As.
+	var apiErr *APIError
+	_, err = c.ListUsersPages(context.Background(), testCustomer, 2, func([]User) error {
+		return &APIError{Op: "caller", StatusCode: http.StatusTeapot}
+	})
+	if !errors.As(err, &apiErr) || apiErr.Op != "caller" {
+		t.Errorf("err = %v, want the callback's *APIError", err)
+	}
+}
+
+// TestListUsersPagesFailingPage checks that the pages before a failing page are handed
+// over, and that the failing page is not.
+func TestListUsersPagesFailingPage(t *testing.T) {
+	c, mux, _ := setup(t)
+	pager := threePages()
+	pager.fail = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n >= 1 {
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"code":20002,"description":"no relationship"}`)
+			return true
+		}
+		return false
+	}
+	mux.Handle(usersPath, pager)
+	var got []User
+	_, err := c.ListUsersPages(context.Background(), testCustomer, 2, func(page []User) error {
+		got = append(got, page...)
+		return nil
+	})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden {
+		t.Fatalf("err = %v, want a 403 *APIError", err)
+	}
+	if want := testUsers()[0:2]; !reflect.DeepEqual(got, want) {
+		t.Errorf("handed over %+v, want page 1 only", got)
+	}
+
+	// A page that does not decode is not handed over either.
+	c, mux, _ = setup(t)
+	mux.Handle(usersPath, &userPager{pages: map[string]string{
+		"":        usersBody(nextLink("/customers/"+testCustomer+"/users?size=2&seekOperation=Next", "token-2"), testUsers()[0]),
+		"token-2": `{"totalCount":1,"items":[{"id":`,
+	}})
+	calls := 0
+	_, err = c.ListUsersPages(context.Background(), testCustomer, 2, func([]User) error { calls++; return nil })
+	if err == nil || !strings.Contains(err.Error(), "list users: page 2: decode") || calls != 1 {
+		t.Errorf("truncated page 2: err %v after %d callbacks; want a decode error of page 2 after 1", err, calls)
+	}
+}
+
+func TestListUsersPagesRejectsBadArguments(t *testing.T) {
+	c, mux, _ := setup(t)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("unexpected request %s", r.URL)
+	})
+	noop := func([]User) error { return nil }
+	for _, tt := range []struct {
+		customer string
+		size     int
+		page     func([]User) error
+	}{{"", 0, noop}, {"..", 0, noop}, {testCustomer, -1, noop}, {testCustomer, 0, nil}} {
+		resp, err := c.ListUsersPages(context.Background(), tt.customer, tt.size, tt.page)
+		if err == nil || resp == nil || resp.Attempts != 0 {
+			t.Errorf("ListUsersPages(%q, %d, page set %v) = %+v, %v; want an error before any attempt", tt.customer, tt.size, tt.page != nil, resp, err)
+		}
+	}
+}
+
 // docsUserLicenses is a licenses answer shaped like the example of
 // check-which-licenses-are-assigned-to-a-user.
 const docsUserLicenses = `{

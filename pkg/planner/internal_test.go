@@ -185,18 +185,74 @@ func TestStorageAcrossChunks(t *testing.T) {
 	}
 }
 
-// TestDirectoryFindsEveryKey indexes a large listing and finds every user by object ID
-// and by principal name in any case, and no one else.
-func TestDirectoryFindsEveryKey(t *testing.T) {
+// matchListing indexes names in a fresh builder, matches users against them in listing
+// order, as checkUsers does page by page, and returns for each name the listing index + 1
+// of the user that took it (0: none) and the builder.
+func matchListing(t *testing.T, names []string, users []client.User) ([]int32, *builder) {
+	t.Helper()
+	b := &builder{}
+	var a arena
+	refs := make([]uint32, len(names))
+	for k, name := range names {
+		ref, err := a.add(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs[k] = ref
+	}
+	ns := newNameSet(&a, len(names), func(k int) (uint32, uint16) { return refs[k], uint16(len(names[k])) })
+	found := make([]int32, len(names))
+	var owner []int32 // per userRecs entry: the listing index of its user
+	stateIdx := map[string]int32{}
+	for i := range users {
+		if err := b.matchUser(&users[i], ns, found, stateIdx); err != nil {
+			t.Fatal(err)
+		}
+		for len(owner) < len(b.userRecs) {
+			owner = append(owner, int32(i))
+		}
+	}
+	for r, i := range owner {
+		rec, u := &b.userRecs[r], &users[i]
+		state, wantState := "", strings.TrimSpace(u.State)
+		if rec.state >= 0 {
+			state = b.states[rec.state]
+		}
+		if strings.EqualFold(wantState, "active") {
+			wantState = ""
+		}
+		id := string(b.userIDs.bytes(rec.id, rec.idLen))
+		if id != strings.TrimSpace(u.ID) || rec.noLocation != (strings.TrimSpace(u.UsageLocation) == "") || state != wantState {
+			t.Errorf("record %d = ID %q, no location %v, state %q; want user %d, %+v", r, id, rec.noLocation, state, i, *u)
+		}
+	}
+	got := make([]int32, len(names))
+	for k, rec := range found {
+		if rec != 0 {
+			got[k] = owner[rec-1] + 1
+		}
+	}
+	return got, b
+}
+
+// TestMatchUsersFindsEveryKey matches a large listing against names that are every
+// user's object ID and principal name in several cases: each is taken by the first listed
+// user it names, and no one else's.
+func TestMatchUsersFindsEveryKey(t *testing.T) {
 	const n = 20_000
 	users := make([]client.User, n)
 	for i := range users {
-		users[i] = client.User{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), UserPrincipalName: fmt.Sprintf("User%d@Contoso.com", i)}
+		users[i] = client.User{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), UserPrincipalName: fmt.Sprintf("User%d@Contoso.com", i), UsageLocation: "US"}
 	}
 	users[7].UserPrincipalName = "  Jürgen@contoso.com "
-	users[8].ID = ""                                    // not indexed by ID
-	users = append(users, client.User{ID: users[5].ID}) // listed twice: the first is found
-	d := newDirectory(users)
+	users[8].ID = ""             // not matched by ID
+	users[9].State = "suspended" // recorded with its state
+	users[10].UsageLocation = ""
+	// User 5's ID listed again: the first takes the ID; the second is named by its own
+	// principal name only.
+	users = append(users, client.User{ID: users[5].ID, UserPrincipalName: "late@contoso.com"})
+	// A user that no name names.
+	users = append(users, client.User{ID: "f0000000-0000-4000-8000-000000000001", UserPrincipalName: "x"})
 	var names []string
 	var want []int32
 	for i := range n {
@@ -207,40 +263,65 @@ func TestDirectoryFindsEveryKey(t *testing.T) {
 			}
 		}
 	}
-	for _, key := range []string{"user20000@contoso.com", "user1@contoso.co", "jurgen@contoso.com", "", "00000000-0000-4000-8000-00000000000g"} {
+	names, want = append(names, "LATE@contoso.com"), append(want, n+1) // the second user 5, by its own name
+	for _, key := range []string{"user20000@contoso.com", "user1@contoso.co", "jurgen@contoso.com", "00000000-0000-4000-8000-00000000000g"} {
 		names, want = append(names, key), append(want, 0)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i]; want[i], want[j] = want[j], want[i] })
-	got := d.findAll(len(names), func(k int) []byte { return []byte(names[k]) })
+	got, b := matchListing(t, names, users)
 	for k := range names {
 		if got[k] != want[k] {
-			t.Fatalf("findAll: %q found as user %d, want %d (0: none)", names[k], got[k], want[k])
+			t.Fatalf("%q taken by user %d, want %d (0: none)", names[k], got[k], want[k])
 		}
 	}
-	if len(d.keys) != 2*n {
-		t.Errorf("%d keys, want %d", len(d.keys), 2*n)
+	if len(b.userRecs) != n+1 {
+		t.Errorf("%d users recorded, want %d: each user that some name names, once", len(b.userRecs), n+1)
 	}
-	// Two users whose names share the 32-bit hash are told apart by their names.
+	if len(b.states) != 1 || b.states[0] != "suspended" {
+		t.Errorf("states = %q, want [suspended]", b.states)
+	}
+
+	// Two names that share the 32-bit hash are told apart by their text.
 	seen := map[uint32]string{}
-	var a, b string
-	for i := 0; a == ""; i++ {
+	var x, y string
+	for i := 0; x == ""; i++ {
 		name := fmt.Sprintf("u%d@contoso.com", i)
 		h := uint32(foldHash(name) >> 32)
 		if other, ok := seen[h]; ok {
-			a, b = other, name
+			x, y = other, name
 		}
 		seen[h] = name
 	}
-	d = newDirectory([]client.User{{UserPrincipalName: "x@contoso.com"}, {UserPrincipalName: a}, {UserPrincipalName: strings.ToUpper(b)}})
-	names = []string{b, "x@contoso.com", strings.ToUpper(a), a}
-	if got, want := d.findAll(len(names), func(k int) []byte { return []byte(names[k]) }), []int32{3, 1, 2, 2}; !slices.Equal(got, want) {
-		t.Errorf("names %q and %q share a hash: found %v, want %v", a, b, got, want)
+	listing := []client.User{{UserPrincipalName: "x@contoso.com"}, {UserPrincipalName: x}, {UserPrincipalName: strings.ToUpper(y)}}
+	names = []string{y, "x@contoso.com", strings.ToUpper(x), x}
+	if got, _ := matchListing(t, names, listing); !slices.Equal(got, []int32{3, 1, 2, 2}) {
+		t.Errorf("names %q and %q share a hash: taken by %v, want [3 1 2 2]", x, y, got)
 	}
 	// foldHash agrees with sameUser, which decides.
 	for _, tt := range [][2]string{{"Jürgen@contoso.com", "JÜRGEN@CONTOSO.COM"}, {"amy@contoso.com", "AMY@Contoso.COM"}} {
 		if !sameUser([]byte(tt[0]), tt[1]) || foldHash(tt[0]) != foldHash([]byte(tt[1])) {
 			t.Errorf("%q and %q: sameUser %v, hashes %x and %x", tt[0], tt[1], sameUser([]byte(tt[0]), tt[1]), foldHash(tt[0]), foldHash([]byte(tt[1])))
 		}
+	}
+}
+
+// TestMatchUsersFirstListedWins checks that a name is taken by the first user listed
+// with it, whether as object ID or as principal name, and that a user that takes no name
+// is not recorded.
+func TestMatchUsersFirstListedWins(t *testing.T) {
+	const id = "11111111-1111-4111-8111-111111111111"
+	listing := []client.User{
+		{ID: "22222222-2222-4222-8222-222222222222", UserPrincipalName: "ann@contoso.com"},
+		{ID: id, UserPrincipalName: "bea@contoso.com"},
+		{ID: "33333333-3333-4333-8333-333333333333", UserPrincipalName: id}, // a principal name that is another user's ID
+		{ID: "44444444-4444-4444-8444-444444444444", UserPrincipalName: "ANN@contoso.com"},
+	}
+	got, b := matchListing(t, []string{id, "ann@contoso.com", "Bea@Contoso.com", "ann@CONTOSO.com"}, listing)
+	if want := []int32{2, 1, 2, 1}; !slices.Equal(got, want) {
+		t.Errorf("taken by %v, want %v", got, want)
+	}
+	if len(b.userRecs) != 2 {
+		t.Errorf("%d users recorded, want 2", len(b.userRecs))
 	}
 }

@@ -3,21 +3,23 @@ package planner
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
-// UserDirectory lists a customer's users; *client.Client satisfies it. With
-// Options.Users set, Build calls ListUsers once per customer of the plan, to skip rows
-// whose user does not exist, is not active or (for rows that assign a SKU) has no usage
-// location: Partner Center would refuse them anyway.
+// UserDirectory lists a customer's users a page at a time; *client.Client satisfies it.
+// With Options.Users set, Build calls ListUsersPages once per customer of the plan, to
+// skip rows whose user does not exist, is not active or (for rows that assign a SKU) has
+// no usage location: Partner Center would refuse them anyway. ListUsersPages calls page
+// with each page of users in listing order and returns the listing's error, or page's
+// error wrapped; Build keeps nothing of a page but what it needs about the users that
+// rows name, so that a directory of a million users is never held in memory.
 //
 // See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
 type UserDirectory interface {
-	ListUsers(ctx context.Context, customerID string, pageSize int) ([]client.User, *client.Response, error)
+	ListUsersPages(ctx context.Context, customerID string, pageSize int, page func([]client.User) error) (*client.Response, error)
 }
 
 // userRec is a listed user that some row names. A row's aux holds its index + 1 once
@@ -29,94 +31,102 @@ type userRec struct {
 	state      int32 // index into tables.states when the user is not active, else -1
 }
 
-// directory is one customer's user listing made searchable by object ID and by user
-// principal name, both folded to lower case: each key as a 32-bit hash and a reference to
-// its user, sorted by hash. It holds no copy of any name. Looking names up in bulk is a
-// merge of two sorted lists, so that memory is read in order rather than at random, which
-// matters with a million users.
-type directory struct {
-	users []client.User
-	keys  []uint64 // hash<<32 | index<<1 | 1 for the object ID; by hash, in listing order within a hash
+// nameSet is the names the rows of one customer give their users, one for each
+// build-time update, made searchable by a 32-bit hash of the name folded to lower case,
+// so that each user of a listing can be looked up by object ID and by user principal name
+// as its page arrives. It refers to the names in the builder's arena and copies none.
+type nameSet struct {
+	arena *arena
+	names []wantedName
+	// slots is an open-addressing table with linear probing, at most half full: each
+	// used slot holds hash<<32 | (the index + 1 of a name with that hash); 0 is empty.
+	slots []uint64
+	mask  uint32
 }
 
-// maxDirectory is the most users a listing may hold: the index of a user and the kind of
-// its key fit in 32 bits.
-const maxDirectory = 1<<31 - 1
+// wantedName is one name of a nameSet.
+type wantedName struct {
+	ref  uint32 // arena reference
+	n    uint16 // length in bytes
+	next int32  // the index + 1 of another name with the same hash, 0 for none
+}
 
-func newDirectory(users []client.User) *directory {
-	keys := make([]uint64, 0, 2*len(users))
-	for i := range users {
-		if id := strings.TrimSpace(users[i].ID); id != "" {
-			keys = append(keys, foldHash(id)>>32<<32|uint64(i)<<1|1)
-		}
-		if upn := strings.TrimSpace(users[i].UserPrincipalName); upn != "" {
-			keys = append(keys, foldHash(upn)>>32<<32|uint64(i)<<1)
-		}
+// newNameSet indexes n names, name(k) for k in [0, n), each an arena reference and length.
+func newNameSet(a *arena, n int, name func(k int) (ref uint32, length uint16)) *nameSet {
+	size := 8
+	for size < 2*n {
+		size <<= 1
 	}
-	sortByHigh32(keys) // stable: a key listed twice is found where it is first listed
-	return &directory{users: users, keys: keys}
-}
-
-// findAll looks up n names, name(k) for k in [0, n), and returns for each the listing
-// index + 1 of the first listed user whose object ID or user principal name it is (in
-// any case), or 0. The names' hashes are sorted and merged with the keys, then each name
-// is compared with the keys of its hash, in the order of k: name(k) is called twice for
-// each k, in increasing k both times.
-func (d *directory) findAll(n int, name func(k int) []byte) []int32 {
-	queries := make([]uint64, n)
+	s := &nameSet{arena: a, names: make([]wantedName, n), slots: make([]uint64, size), mask: uint32(size - 1)}
 	for k := range n {
-		queries[k] = foldHash(name(k))>>32<<32 | uint64(k)
-	}
-	sortByHigh32(queries)
-	// cand is, for each name, 0 when no key has its hash; the key + 1 when only one has
-	// (almost always); else -(the position in keys of the first of those keys + 1).
-	cand := make([]int64, n)
-	i := 0
-	for _, q := range queries {
-		h := q >> 32
-		for i < len(d.keys) && d.keys[i]>>32 < h {
-			i++
-		}
-		switch {
-		case i == len(d.keys) || d.keys[i]>>32 != h:
-		case i+1 == len(d.keys) || d.keys[i+1]>>32 != h:
-			cand[uint32(q)] = int64(uint32(d.keys[i])) + 1
-		default:
-			cand[uint32(q)] = -int64(i) - 1
-		}
-	}
-	found := make([]int32, n)
-	for k, c := range cand {
-		switch {
-		case c > 0:
-			if d.names(name(k), uint32(c-1)) {
-				found[k] = int32(uint32(c-1)>>1) + 1
+		ref, length := name(k)
+		s.names[k] = wantedName{ref: ref, n: length}
+		h := uint32(foldHash(a.bytes(ref, length)) >> 32)
+		for i := h & s.mask; ; i = (i + 1) & s.mask {
+			e := s.slots[i]
+			if e == 0 {
+				s.slots[i] = uint64(h)<<32 | uint64(k+1)
+				break
 			}
-		case c < 0:
-			user := name(k)
-			first := int(-c - 1)
-			for _, key := range d.keys[first:] {
-				if key>>32 != d.keys[first]>>32 {
-					break
-				}
-				if d.names(user, uint32(key)) {
-					found[k] = int32(uint32(key)>>1) + 1
-					break
-				}
+			if uint32(e>>32) == h { // chain k behind the slot's name
+				first := int(uint32(e)) - 1
+				s.names[k].next = s.names[first].next
+				s.names[first].next = int32(k + 1)
+				break
 			}
 		}
 	}
-	return found
+	return s
 }
 
-// names reports whether user is the key e (index<<1 | 1 for the object ID) names, in any case.
-func (d *directory) names(user []byte, e uint32) bool {
-	u := &d.users[e>>1]
-	s := u.UserPrincipalName
-	if e&1 != 0 {
-		s = u.ID
+// candidates returns the index + 1 of the first name whose hash is key's, or 0; the
+// others follow through wantedName.next. Only names equal to key once folded to lower
+// case (see sameUser) name the user: different names may share a hash.
+func (s *nameSet) candidates(key string) int32 {
+	h := uint32(foldHash(key) >> 32)
+	for i := h & s.mask; ; i = (i + 1) & s.mask {
+		e := s.slots[i]
+		if e == 0 {
+			return 0
+		}
+		if uint32(e>>32) == h {
+			return int32(uint32(e))
+		}
 	}
-	return sameUser(user, strings.TrimSpace(s))
+}
+
+// bytes returns name k.
+func (s *nameSet) bytes(k int32) []byte {
+	w := &s.names[k]
+	return s.arena.bytes(w.ref, w.n)
+}
+
+// matchUser takes u, the next user of a customer's listing, for every name of names that
+// is its object ID or user principal name (in any case, surrounding space ignored) and
+// that no user listed before it took. found holds, per name, the index + 1 in userRecs of
+// the user that took it, 0 while none has. The first time u takes a name it is recorded
+// in userRecs; a user that takes no name costs nothing.
+func (b *builder) matchUser(u *client.User, names *nameSet, found []int32, stateIdx map[string]int32) error {
+	rec := int32(0)
+	for _, key := range [...]string{strings.TrimSpace(u.ID), strings.TrimSpace(u.UserPrincipalName)} {
+		if key == "" {
+			continue
+		}
+		for k := names.candidates(key); k != 0; k = names.names[k-1].next {
+			if found[k-1] != 0 || !sameUser(names.bytes(k-1), key) {
+				continue
+			}
+			if rec == 0 {
+				r, err := b.addUserRec(u, stateIdx)
+				if err != nil {
+					return err
+				}
+				rec = r + 1
+			}
+			found[k-1] = rec
+		}
+	}
+	return nil
 }
 
 // foldHash hashes s folded to lower case as strings.ToLower folds it (so that names
@@ -150,7 +160,9 @@ func foldHash[T string | []byte](s T) uint64 {
 // checkUsers lists each customer's users once, in the order of Plan.Customers, and flags
 // every row whose user is not listed, not active, or (for a row that assigns a SKU) has
 // no usage location. The rows of one build-time update share customer and user, so the
-// user is looked up once per update. Only one customer's listing is held at a time.
+// user is looked up once per update: the names of a customer's updates are indexed first,
+// then each page of the listing is matched against them as it arrives and dropped. Of the
+// listing only the users that rows name are kept, and of those only what the plan needs.
 func (b *builder) checkUsers() error {
 	n := b.rows.len()
 	nUpd := int(b.nUpdates)
@@ -186,7 +198,7 @@ func (b *builder) checkUsers() error {
 	b.updUser = make([]int32, nUpd)
 	b.usersListed = make([]int, len(b.customers))
 	stateIdx := make(map[string]int32)
-	var lastUpd []int32 // per userRecs entry: the latest update that names the user
+	var lastUpd []int32 // per userRecs entry: 1 + the latest update that names the user, 0 before the first
 	var prevUpd []int32 // per update: 1 + the update before it that names the same user, 0 if none
 	for c := range b.customers {
 		upds := order[start[c]:start[c+1]]
@@ -194,42 +206,40 @@ func (b *builder) checkUsers() error {
 			continue
 		}
 		id := b.customers[c].id
-		users, _, err := b.opts.Users.ListUsers(b.ctx, id, 0)
+		names := newNameSet(&b.users, len(upds), func(k int) (uint32, uint16) {
+			h := b.rows.at(int(head[upds[k]]))
+			return h.user, h.userLen
+		})
+		found := make([]int32, len(upds)) // per update of upds: the index + 1 in userRecs of its user, 0 when not listed
+		listed := 0
+		_, err := b.opts.Users.ListUsersPages(b.ctx, id, 0, func(page []client.User) error {
+			listed += len(page)
+			for i := range page {
+				if err := b.matchUser(&page[i], names, found, stateIdx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("list users of customer %s: %w", id, err)
 		}
-		if len(users) > maxDirectory {
-			return fmt.Errorf("list users of customer %s: %d users, more than the planner can index", id, len(users))
-		}
-		b.usersListed[c] = len(users)
-		found := newDirectory(users).findAll(len(upds), func(k int) []byte {
-			h := b.rows.at(int(head[upds[k]]))
-			return b.users.bytes(h.user, h.userLen)
-		})
-		recOf := make([]int32, len(users)) // index + 1 into userRecs of each listed user a row names
-		b.userRecs = slices.Grow(b.userRecs, min(len(upds), len(users)))
+		b.usersListed[c] = listed
+		lastUpd = append(lastUpd, make([]int32, len(b.userRecs)-len(lastUpd))...)
 		for k, u := range upds {
-			if found[k] == 0 {
+			rec := found[k] - 1
+			if rec < 0 {
 				continue
 			}
-			h := b.rows.at(int(head[u]))
-			i := found[k] - 1
-			if recOf[i] == 0 {
-				rec, err := b.addUserRec(&users[i], stateIdx)
-				if err != nil {
-					return fmt.Errorf("list users of customer %s: %w", id, err)
-				}
-				recOf[i] = rec + 1
-				lastUpd = append(lastUpd, u)
-			} else {
+			if lastUpd[rec] != 0 {
 				// The user was named before, by an update of another license group or under
 				// another name (object ID and user principal name).
 				if prevUpd == nil {
 					prevUpd = make([]int32, nUpd)
 				}
-				rec := recOf[i] - 1
-				prevUpd[u] = lastUpd[rec] + 1
-				for o := lastUpd[rec]; ; {
+				h := b.rows.at(int(head[u]))
+				prevUpd[u] = lastUpd[rec]
+				for o := lastUpd[rec] - 1; ; {
 					if f := b.rows.at(int(head[o])); f.group == h.group {
 						b.warnings = append(b.warnings, Warning{Line: int(h.line), Message: fmt.Sprintf(
 							"line %d names the same user as line %d (%s is %s): their changes are sent as separate requests; name each user one way throughout the file",
@@ -241,9 +251,9 @@ func (b *builder) checkUsers() error {
 					}
 					o = prevUpd[o] - 1
 				}
-				lastUpd[rec] = u
 			}
-			b.updUser[u] = recOf[i]
+			lastUpd[rec] = u + 1
+			b.updUser[u] = rec + 1
 		}
 	}
 

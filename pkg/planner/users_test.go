@@ -112,47 +112,61 @@ func TestBuildChecksUsers(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := directoryOf(sampleUsers()...)
-			p, err := buildWith(t, "user,sku,remove_sku\n"+tt.in, sampleCatalogue(), planner.Options{DefaultCustomer: custA, Users: dir})
-			if err != nil {
-				t.Fatalf("Build: %v", err)
+		for _, size := range []int{0, 1} { // the default page size: one page; and a page per user
+			name := tt.name
+			if size > 0 {
+				name += fmt.Sprintf(", %d user a page", size)
 			}
-			if p.NumRows() != len(tt.want) {
-				t.Fatalf("NumRows = %d, want %d", p.NumRows(), len(tt.want))
-			}
-			for i, w := range tt.want {
-				r := p.Row(i)
-				reason := w.reason
-				if reason != "" {
-					reason = fmt.Sprintf(reason, r.User)
+			t.Run(name, func(t *testing.T) {
+				dir := directoryOf(sampleUsers()...)
+				var users planner.UserDirectory = dir
+				paged := &smallPages{Directory: dir, size: size}
+				if size > 0 {
+					users = paged
 				}
-				if r.Status != w.status || r.Reason != reason || r.UserID != w.userID {
-					t.Errorf("row %d (%s) = %q %q, UserID %q; want %q %q, UserID %q", i, r.User, r.Status, r.Reason, r.UserID, w.status, reason, w.userID)
+				p, err := buildWith(t, "user,sku,remove_sku\n"+tt.in, sampleCatalogue(), planner.Options{DefaultCustomer: custA, Users: users})
+				if err != nil {
+					t.Fatalf("Build: %v", err)
 				}
-				if (r.Status == planner.StatusSkipped) != (r.Update < 0) {
-					t.Errorf("row %d: status %q with update %d", i, r.Status, r.Update)
+				if size > 0 && len(paged.pages) != len(sampleUsers()) {
+					t.Errorf("pages of %v users, want one per user", paged.pages)
 				}
-			}
-			var gotUpdates [][]int
-			for _, u := range allUpdates(p) {
-				gotUpdates = append(gotUpdates, u.Rows)
-			}
-			wantUpdates := tt.updates
-			if wantUpdates == nil { // one update per planned row
+				if p.NumRows() != len(tt.want) {
+					t.Fatalf("NumRows = %d, want %d", p.NumRows(), len(tt.want))
+				}
 				for i, w := range tt.want {
-					if w.status == planner.StatusPlanned {
-						wantUpdates = append(wantUpdates, []int{i})
+					r := p.Row(i)
+					reason := w.reason
+					if reason != "" {
+						reason = fmt.Sprintf(reason, r.User)
+					}
+					if r.Status != w.status || r.Reason != reason || r.UserID != w.userID {
+						t.Errorf("row %d (%s) = %q %q, UserID %q; want %q %q, UserID %q", i, r.User, r.Status, r.Reason, r.UserID, w.status, reason, w.userID)
+					}
+					if (r.Status == planner.StatusSkipped) != (r.Update < 0) {
+						t.Errorf("row %d: status %q with update %d", i, r.Status, r.Update)
 					}
 				}
-			}
-			if len(gotUpdates) != len(wantUpdates) || len(wantUpdates) > 0 && !reflect.DeepEqual(gotUpdates, wantUpdates) {
-				t.Errorf("update rows = %v, want %v", gotUpdates, wantUpdates)
-			}
-			if dir.TotalCalls() != 1 || !slices.Equal(p.UsersListed, []int{len(sampleUsers())}) {
-				t.Errorf("listing calls %d, UsersListed %v; want 1 and [%d]", dir.TotalCalls(), p.UsersListed, len(sampleUsers()))
-			}
-		})
+				var gotUpdates [][]int
+				for _, u := range allUpdates(p) {
+					gotUpdates = append(gotUpdates, u.Rows)
+				}
+				wantUpdates := tt.updates
+				if wantUpdates == nil { // one update per planned row
+					for i, w := range tt.want {
+						if w.status == planner.StatusPlanned {
+							wantUpdates = append(wantUpdates, []int{i})
+						}
+					}
+				}
+				if len(gotUpdates) != len(wantUpdates) || len(wantUpdates) > 0 && !reflect.DeepEqual(gotUpdates, wantUpdates) {
+					t.Errorf("update rows = %v, want %v", gotUpdates, wantUpdates)
+				}
+				if dir.TotalCalls() != 1 || !slices.Equal(p.UsersListed, []int{len(sampleUsers())}) {
+					t.Errorf("listing calls %d, UsersListed %v; want 1 and [%d]", dir.TotalCalls(), p.UsersListed, len(sampleUsers()))
+				}
+			})
+		}
 	}
 }
 
@@ -347,9 +361,42 @@ type loggingDirectory struct {
 	log *[]string
 }
 
-func (d *loggingDirectory) ListUsers(ctx context.Context, customerID string, pageSize int) ([]client.User, *client.Response, error) {
+func (d *loggingDirectory) ListUsersPages(ctx context.Context, customerID string, pageSize int, page func([]client.User) error) (*client.Response, error) {
 	*d.log = append(*d.log, "users "+customerID)
-	return d.Directory.ListUsers(ctx, customerID, pageSize)
+	return d.Directory.ListUsersPages(ctx, customerID, pageSize, page)
+}
+
+// smallPages lists a directory with size users a page, whatever the planner asks for,
+// and records the size of every page it hands over.
+type smallPages struct {
+	*plannertest.Directory
+	size  int
+	pages []int
+}
+
+func (d *smallPages) ListUsersPages(ctx context.Context, customerID string, _ int, page func([]client.User) error) (*client.Response, error) {
+	return d.Directory.ListUsersPages(ctx, customerID, d.size, func(users []client.User) error {
+		d.pages = append(d.pages, len(users))
+		return page(users)
+	})
+}
+
+// failingPage lists a directory a user a page and fails once n pages have been handed over.
+type failingPage struct {
+	*plannertest.Directory
+	n   int
+	err error
+}
+
+func (d *failingPage) ListUsersPages(ctx context.Context, customerID string, _ int, page func([]client.User) error) (*client.Response, error) {
+	seen := 0
+	return d.Directory.ListUsersPages(ctx, customerID, 1, func(users []client.User) error {
+		if seen == d.n {
+			return d.err
+		}
+		seen++
+		return page(users)
+	})
 }
 
 func TestBuildUserListingFailure(t *testing.T) {
@@ -369,6 +416,13 @@ func TestBuildUserListingFailure(t *testing.T) {
 	}
 	if n := dir.Calls(custC); n != 0 {
 		t.Errorf("listed customer %s after the failure: %d calls", custC, n)
+	}
+
+	// A listing that fails after some pages plans nothing.
+	failing := &failingPage{Directory: directoryOf(sampleUsers()...), n: 2, err: boom}
+	p, err = buildWith(t, "user,sku\namy@contoso.com,ENTERPRISEPACK\n", sampleCatalogue(), planner.Options{DefaultCustomer: custA, Users: failing})
+	if p != nil || !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "list users of customer "+custA+": ") {
+		t.Errorf("failing page 3: Build = %v, %v; want no plan and a listing error wrapping %v", p, err, boom)
 	}
 
 	// A context canceled once the catalogue is fetched stops the listing.
@@ -466,11 +520,7 @@ func TestBuildChecksUsersOfGeneratedFile(t *testing.T) {
 	}
 	listed := map[string]client.User{} // customer + lower-case user principal name
 	for _, c := range benchCustomers {
-		users, _, err := dir.ListUsers(context.Background(), c, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range users {
+		for _, u := range dir.Users(c) {
 			listed[c+" "+u.UserPrincipalName] = u
 		}
 	}
@@ -479,8 +529,11 @@ func TestBuildChecksUsersOfGeneratedFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
-	if dir.TotalCalls() != 2*len(benchCustomers) { // the test's own listings and the planner's
-		t.Errorf("listing calls = %d, want %d", dir.TotalCalls(), 2*len(benchCustomers))
+	if dir.TotalCalls() != len(benchCustomers) {
+		t.Errorf("listing calls = %d, want %d", dir.TotalCalls(), len(benchCustomers))
+	}
+	if min(p.UsersListed[0], p.UsersListed[1]) <= 2*client.DefaultUserPageSize {
+		t.Errorf("UsersListed = %v: the listings should span several pages", p.UsersListed)
 	}
 	counts := map[string]int{}
 	for i := range p.NumRows() {

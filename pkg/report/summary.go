@@ -32,6 +32,9 @@ type Summary struct {
 	StopReason        string                    `json:"stop_reason"`    // why the run stopped early; "" if it did not
 	ResumeCommand     string                    `json:"resume_command"` // the command that continues the run
 	ExitCode          int                       `json:"exit_code"`
+	Rollback          string                    `json:"rollback"`         // the rollback file; "" without one
+	RollbackRows      int                       `json:"rollback_rows"`    // rows written to it by this run
+	RollbackOmitted   int                       `json:"rollback_omitted"` // updates sent without rollback rows: their users' licenses could not be read
 	// SkuNames maps lower-cased product SKU IDs to product names; when set, rows count
 	// per SKU under its name, however the input wrote it. Not part of the JSON.
 	SkuNames map[string]string `json:"-"`
@@ -130,6 +133,9 @@ type summaryJSON struct {
 	StopReason        string                    `json:"stop_reason"`
 	ResumeCommand     string                    `json:"resume_command"`
 	ExitCode          int                       `json:"exit_code"`
+	Rollback          string                    `json:"rollback"`
+	RollbackRows      int                       `json:"rollback_rows"`
+	RollbackOmitted   int                       `json:"rollback_omitted"`
 }
 
 // MarshalJSON encodes the summary with stable snake_case names: "rows" (all rows),
@@ -166,6 +172,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		StopReason:        s.StopReason,
 		ResumeCommand:     s.ResumeCommand,
 		ExitCode:          s.ExitCode,
+		Rollback:          s.Rollback,
+		RollbackRows:      s.RollbackRows,
+		RollbackOmitted:   s.RollbackOmitted,
 	})
 }
 

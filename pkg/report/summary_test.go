@@ -80,7 +80,8 @@ func TestSummaryJSON(t *testing.T) {
 	}
 	sort.Strings(keys)
 	wantKeys := []string{"by_customer", "by_sku", "capacity", "correlation_id", "counts", "elapsed_seconds", "exit_code",
-		"interrupted", "output", "requests", "requests_per_second", "resume_command", "retries", "rows", "stop_reason", "throttled"}
+		"interrupted", "output", "requests", "requests_per_second", "resume_command", "retries", "rollback", "rollback_omitted",
+		"rollback_rows", "rows", "stop_reason", "throttled"}
 	if !reflect.DeepEqual(keys, wantKeys) {
 		t.Fatalf("JSON keys %v, want %v", keys, wantKeys)
 	}

@@ -31,7 +31,7 @@ func TestBackOffTo(t *testing.T) {
 	tests := []struct{ limit, accepted, floor, next, ceiling float64 }{
 		{200, 0, 0.1, 100, 200},   // nothing to tell: halve
 		{200, 20, 0.1, 100, 20},   // never below half the pace in one step
-		{30, 20, 0.1, 19, 20},     // nine tenths of what the server accepted
+		{30, 20, 0.1, 19, 20},     // 0.95 of what the server accepted
 		{16, 40, 0.1, 16, 16},     // never above the pace
 		{0.15, 0, 0.1, 0.1, 0.15}, // not below the floor
 		{25, 22.5, 0.1, 21.375, 22.5},

@@ -100,6 +100,11 @@ func (pp priorPoster) UpdateLicenses(ctx context.Context, customerID, user strin
 		readCtx = withSendState(ctx, &sendState{run: st.run})
 	}
 	pp.p.read(readCtx, customerID, user)
+	if st, ok := ctx.Value(sendKey{}).(*sendState); ok && st.run.Err() != nil {
+		// The run stopped during the read: the update will not be sent (the pacer
+		// refuses it), so it needs no rollback row and is not counted as left out.
+		return pp.next.UpdateLicenses(ctx, customerID, user, u)
+	}
 	if err := pp.p.writeUndo(customerID, user, u); err != nil {
 		return nil, &client.Response{}, err
 	}

@@ -62,23 +62,54 @@ func (d *Directory) TotalCalls() int {
 	return n
 }
 
-// ListUsers returns a fresh slice of the customer's users, as client.Client.ListUsers
-// does; customers are matched in any case.
-func (d *Directory) ListUsers(ctx context.Context, customerID string, pageSize int) ([]client.User, *client.Response, error) {
+// ListUsersPages lists the customer's users a page at a time, as
+// client.Client.ListUsersPages does: page is called with a fresh slice of at most
+// pageSize users (client.DefaultUserPageSize when 0), in the order Set gave them, once
+// per page and with one empty page for a customer without users; an error from page stops
+// the listing and is returned wrapped. Customers are matched in any case; the context
+// is checked before each page. Each listing counts as one call.
+func (d *Directory) ListUsersPages(ctx context.Context, customerID string, pageSize int, page func([]client.User) error) (*client.Response, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, &client.Response{}, err
+		return &client.Response{}, err
 	}
-	if pageSize < 0 {
-		return nil, &client.Response{}, fmt.Errorf("fake directory: page size %d: must not be negative", pageSize)
+	switch {
+	case pageSize < 0:
+		return &client.Response{}, fmt.Errorf("fake directory: page size %d: must not be negative", pageSize)
+	case pageSize == 0:
+		pageSize = client.DefaultUserPageSize
 	}
 	key := strings.ToLower(customerID)
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.calls[key]++
-	if err := d.errs[key]; err != nil {
-		return nil, &client.Response{StatusCode: 403, Attempts: 1}, fmt.Errorf("fake directory: %w", err)
+	err := d.errs[key]
+	users := d.users[key] // Set replaces the slice, never changes it
+	d.mu.Unlock()
+	if err != nil {
+		return &client.Response{StatusCode: 403, Attempts: 1}, fmt.Errorf("fake directory: %w", err)
 	}
-	return slices.Clone(d.users[key]), &client.Response{StatusCode: 200, Attempts: 1}, nil
+	for n := 1; ; n++ {
+		if n > 1 {
+			if err := ctx.Err(); err != nil {
+				return &client.Response{Attempts: n - 1}, err
+			}
+		}
+		end := min(pageSize, len(users))
+		if err := page(append(make([]client.User, 0, end), users[:end]...)); err != nil {
+			return &client.Response{StatusCode: 200, Attempts: n}, fmt.Errorf("fake directory: page %d: %w", n, err)
+		}
+		users = users[end:]
+		if len(users) == 0 {
+			return &client.Response{StatusCode: 200, Attempts: n}, nil
+		}
+	}
+}
+
+// Users returns a copy of the users Set gave customerID, in order. It does not count as
+// a call.
+func (d *Directory) Users(customerID string) []client.User {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.users[strings.ToLower(customerID)])
 }
 
 // ActiveUser returns an active user with usage location "US".
