@@ -73,9 +73,9 @@ type licenseCollection struct {
 // ListUsers returns every user of customerID, in the order the API lists them. It is
 // ListUsersPages collecting the pages: the same requests, page size, link checks, loop
 // guard, retries, *Response and errors. On an error ListUsers returns no users, never an
-// incomplete list. It holds the whole directory in memory (about 900 bytes a user while
-// the list is built): a caller that needs only some of the users, or a summary of them,
-// should use ListUsersPages.
+// incomplete list. It holds the whole directory in memory (listing a million users
+// allocates about 900 MB): a caller that needs only some of the users, or a summary of
+// them, should use ListUsersPages.
 //
 // See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
 func (c *Client) ListUsers(ctx context.Context, customerID string, pageSize int) ([]User, *Response, error) {
@@ -155,9 +155,10 @@ func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize,
 		if err != nil {
 			return pageResp, err
 		}
-		// A fresh page each time: the items of earlier pages are the callback's to keep
+		// A fresh page each time, with room for a page of the usual size so that decoding
+		// does not grow the slice: the items of earlier pages are the callback's to keep
 		// or drop, and nothing here refers to them or to their bodies.
-		var p userPage
+		p := userPage{Items: make([]User, 0, min(pageSize, DefaultUserPageSize))}
 		if err := decodeJSON(fmt.Sprintf("%s: page %d", op, page), pageResp, ans.body, &p); err != nil {
 			return pageResp, err
 		}

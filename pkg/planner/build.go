@@ -209,9 +209,10 @@ type builder struct {
 // its customer's catalogue (one GetSubscribedSkus call per customer), changes grouped into
 // one LicenseUpdate per customer, user and license group, and capacity checked per SKU.
 //
-// With Options.Users set, Build then lists each customer's users (one ListUsers call per
-// customer, never a call per row) and skips the rows whose user Partner Center would
-// refuse, before capacity is checked: skipped rows request no units.
+// With Options.Users set, Build then lists each customer's users (one ListUsersPages call
+// per customer, never a call per row, each page matched as it arrives and dropped) and
+// skips the rows whose user Partner Center would refuse, before capacity is checked:
+// skipped rows request no units.
 //
 // Build returns a *InputError listing every problem of the file, each with its line, when
 // any row cannot be planned; a fetch failure of a catalogue wrapped as "get subscribed skus

@@ -37,8 +37,8 @@
 // # Users
 //
 // With Options.Users (the user pre-flight, --check-users), Build lists each customer's
-// users once, with one paged ListUsers call per customer and never a call per row, once
-// the file has been read without problems and every catalogue fetched. A row's user is
+// users once, with one paged ListUsersPages call per customer and never a call per row,
+// once the file has been read without problems and every catalogue fetched. A row's user is
 // matched by object ID or by user principal name, in any case, and Row.UserID carries the
 // object ID of the user found. Rows are planned as skipped, with the reason, when Partner
 // Center would refuse them:
@@ -52,10 +52,13 @@
 // units, and a user whose rows are all skipped gets no update. A file that names one user
 // by object ID in some rows and by principal name in others draws a warning: the two
 // names group into separate requests. A listing failure stops Build with the error
-// wrapped as "list users of customer <id>: ..."; nothing is planned. Only one customer's
-// listing is held at a time; it is searched through 32-bit hashes of the names (two
-// 8-byte keys a user, sorted), and the plan keeps only the object ID, state and usage
-// location of the users that rows name (about 50 bytes a user).
+// wrapped as "list users of customer <id>: ..."; nothing is planned. The listing is
+// never held: before it starts, the names the customer's rows give their users are
+// indexed by a 32-bit hash (about 12 bytes a name, no copy of any name), and each page is
+// matched against them as it arrives and then dropped, so that a directory of a million
+// users costs no more memory than the users the file names. Of those the plan keeps only
+// the object ID (16 bytes for a GUID in lower case), state and usage location (about 30
+// bytes a user).
 //
 // # Scale
 //

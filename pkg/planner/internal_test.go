@@ -185,27 +185,28 @@ func TestStorageAcrossChunks(t *testing.T) {
 	}
 }
 
-// matchListing indexes names in a fresh builder, matches users against them in listing
-// order, as checkUsers does page by page, and returns for each name the listing index + 1
-// of the user that took it (0: none) and the builder.
+// matchListing gives a fresh builder an update (of one row) per name, indexes them,
+// matches users against them in listing order, as checkUsers does page by page, and
+// returns for each name the listing index + 1 of the user that took it (0: none) and the
+// builder.
 func matchListing(t *testing.T, names []string, users []client.User) ([]int32, *builder) {
 	t.Helper()
-	b := &builder{}
-	var a arena
-	refs := make([]uint32, len(names))
+	b := &builder{updUser: make([]int32, len(names))}
+	head := make([]int32, len(names))
+	upds := make([]int32, len(names))
 	for k, name := range names {
-		ref, err := a.add(name)
+		ref, err := b.users.add(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		refs[k] = ref
+		head[k] = int32(b.rows.add(rowRec{user: ref, userLen: uint16(len(name)), update: int32(k)}))
+		upds[k] = int32(k)
 	}
-	ns := newNameSet(&a, len(names), func(k int) (uint32, uint16) { return refs[k], uint16(len(names[k])) })
-	found := make([]int32, len(names))
+	x := newNameIndex(&b.rows, &b.users, len(upds), func(k int) int32 { return head[upds[k]] })
 	var owner []int32 // per userRecs entry: the listing index of its user
 	stateIdx := map[string]int32{}
 	for i := range users {
-		if err := b.matchUser(&users[i], ns, found, stateIdx); err != nil {
+		if err := b.matchUser(&users[i], x, stateIdx); err != nil {
 			t.Fatal(err)
 		}
 		for len(owner) < len(b.userRecs) {
@@ -222,12 +223,15 @@ func matchListing(t *testing.T, names []string, users []client.User) ([]int32, *
 			wantState = ""
 		}
 		id := string(b.userIDs.bytes(rec.id, rec.idLen))
+		if rec.packed {
+			id = unpackGUID(string(b.userIDs.bytes(rec.id, 16)))
+		}
 		if id != strings.TrimSpace(u.ID) || rec.noLocation != (strings.TrimSpace(u.UsageLocation) == "") || state != wantState {
 			t.Errorf("record %d = ID %q, no location %v, state %q; want user %d, %+v", r, id, rec.noLocation, state, i, *u)
 		}
 	}
 	got := make([]int32, len(names))
-	for k, rec := range found {
+	for k, rec := range b.updUser {
 		if rec != 0 {
 			got[k] = owner[rec-1] + 1
 		}
@@ -323,5 +327,28 @@ func TestMatchUsersFirstListedWins(t *testing.T) {
 	}
 	if len(b.userRecs) != 2 {
 		t.Errorf("%d users recorded, want 2", len(b.userRecs))
+	}
+}
+
+// TestPackGUID checks that object IDs written as GUIDs in lower case are packed into 16
+// bytes and come back as written, and that no other text is packed.
+func TestPackGUID(t *testing.T) {
+	for _, id := range []string{"00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+		"0c39d6d5-c70d-4c55-bc02-f620844f3fd1", "a1b2c3d4-e5f6-0789-abcd-ef0123456789"} {
+		b, ok := packGUID(id)
+		if !ok {
+			t.Errorf("packGUID(%q) refused", id)
+			continue
+		}
+		if got := unpackGUID(string(b[:])); got != id {
+			t.Errorf("unpackGUID(packGUID(%q)) = %q", id, got)
+		}
+	}
+	for _, id := range []string{"", "0C39D6D5-C70D-4C55-BC02-F620844F3FD1", "0c39d6d5-c70d-4c55-bc02-F620844f3fd1",
+		"0c39d6d5c70d-4c55-bc02-f620844f3fd1-", "{0c39d6d5-c70d-4c55-bc02-f620844f3fd}", "0c39d6d5-c70d-4c55-bc02-f620844f3fg1",
+		"0c39d6d5-c70d-4c55-bc02-f620844f3fd1 ", "u1"} {
+		if _, ok := packGUID(id); ok {
+			t.Errorf("packGUID(%q) packed it: it would not come back as written", id)
+		}
 	}
 }

@@ -127,8 +127,7 @@ func (p *Plan) Row(i int) Row {
 		row.RemoveSkuID = p.skus[v.sku].id
 	}
 	if r.aux > 0 {
-		u := &p.userRecs[r.aux-1]
-		row.UserID = p.userIDs.str(u.id, u.idLen)
+		row.UserID = p.userID(&p.userRecs[r.aux-1])
 	} else if isGUID(row.User) {
 		row.UserID = row.User
 	}

@@ -1,6 +1,9 @@
 package planner
 
-import "errors"
+import (
+	"errors"
+	"unsafe"
+)
 
 // The plan of a million rows must stay small and cheap for the garbage collector: rows
 // and updates are fixed-size records without pointers, kept in chunks so that growing
@@ -80,11 +83,13 @@ func (a *arena) bytes(ref uint32, n uint16) []byte {
 	return a.chunks[ref>>arenaShift][off : off+int(n)]
 }
 
-// freeze converts the chunks to strings, one at a time, so that at most one chunk is held twice.
+// freeze turns each chunk into a string that shares its bytes, so that a plan of a
+// million rows does not copy its names at the end: the arena gives up the chunks, and
+// nothing writes to them again.
 func (a *arena) freeze() {
 	a.frozen = make([]string, len(a.chunks))
 	for i, c := range a.chunks {
-		a.frozen[i] = string(c)
+		a.frozen[i] = unsafe.String(unsafe.SliceData(c), len(c))
 		a.chunks[i] = nil
 	}
 	a.chunks = nil

@@ -3,6 +3,8 @@ package planner
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -25,105 +27,142 @@ type UserDirectory interface {
 // userRec is a listed user that some row names. A row's aux holds its index + 1 once
 // the plan is finished.
 type userRec struct {
-	id         uint32 // arena reference (tables.userIDs) of the object ID
-	idLen      uint16
-	noLocation bool  // the user has no usage location
-	state      int32 // index into tables.states when the user is not active, else -1
+	id         uint32 // arena reference (tables.userIDs) of the object ID: its text, or its 16 bytes when packed
+	idLen      uint16 // the length of the text; 0 when packed
+	packed     bool   // the object ID is a GUID in lower case, kept as its 16 bytes
+	noLocation bool   // the user has no usage location
+	state      int32  // index into tables.states when the user is not active, else -1
 }
 
-// nameSet is the names the rows of one customer give their users, one for each
-// build-time update, made searchable by a 32-bit hash of the name folded to lower case,
-// so that each user of a listing can be looked up by object ID and by user principal name
-// as its page arrives. It refers to the names in the builder's arena and copies none.
-type nameSet struct {
-	arena *arena
-	names []wantedName
-	// slots is an open-addressing table with linear probing, at most half full: each
-	// used slot holds hash<<32 | (the index + 1 of a name with that hash); 0 is empty.
+// userID returns the object ID of a listed user once the plan is finished.
+func (t *tables) userID(u *userRec) string {
+	if u.packed {
+		return unpackGUID(t.userIDs.str(u.id, 16))
+	}
+	return t.userIDs.str(u.id, u.idLen)
+}
+
+// packGUID returns the 16 bytes of s when s is a GUID written in lower case
+// (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), which unpackGUID turns back into s.
+func packGUID(s string) (b [16]byte, ok bool) {
+	if len(s) != 36 {
+		return b, false
+	}
+	j := 0
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return b, false
+			}
+			continue
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		default:
+			return b, false
+		}
+		b[j/2] |= c << (4 * (1 - j%2))
+		j++
+	}
+	return b, true
+}
+
+// unpackGUID returns the GUID whose 16 bytes packGUID made, in lower case.
+func unpackGUID(b string) string {
+	const digits = "0123456789abcdef"
+	var out [36]byte
+	j := 0
+	for i := range 16 {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = digits[b[i]>>4], digits[b[i]&15]
+		j += 2
+	}
+	return string(out[:])
+}
+
+// nameIndex is the names the rows of one customer give their users, one for each of the
+// customer's build-time updates, made searchable by a 32-bit hash of the name folded to
+// lower case, so that each user of a listing can be looked up by object ID and by user
+// principal name as its page arrives. It holds no copy of any name: it is an
+// open-addressing table with linear probing, at most two-thirds full, of one key per
+// update (hash<<32 | the update's first row + 1; 0 marks an empty slot), about 12 bytes
+// an update. A lookup reads one or two cache lines, wherever the name lies in the file.
+type nameIndex struct {
 	slots []uint64
-	mask  uint32
 }
 
-// wantedName is one name of a nameSet.
-type wantedName struct {
-	ref  uint32 // arena reference
-	n    uint16 // length in bytes
-	next int32  // the index + 1 of another name with the same hash, 0 for none
-}
-
-// newNameSet indexes n names, name(k) for k in [0, n), each an arena reference and length.
-func newNameSet(a *arena, n int, name func(k int) (ref uint32, length uint16)) *nameSet {
-	size := 8
-	for size < 2*n {
-		size <<= 1
-	}
-	s := &nameSet{arena: a, names: make([]wantedName, n), slots: make([]uint64, size), mask: uint32(size - 1)}
+// newNameIndex indexes the names of n rows, row(k) for k in [0, n) being the index of a
+// row in rows, whose user names live in users.
+func newNameIndex(rows *chunked[rowRec], users *arena, n int, row func(k int) int32) *nameIndex {
+	x := &nameIndex{slots: make([]uint64, n+n/2+1)}
 	for k := range n {
-		ref, length := name(k)
-		s.names[k] = wantedName{ref: ref, n: length}
-		h := uint32(foldHash(a.bytes(ref, length)) >> 32)
-		for i := h & s.mask; ; i = (i + 1) & s.mask {
-			e := s.slots[i]
-			if e == 0 {
-				s.slots[i] = uint64(h)<<32 | uint64(k+1)
-				break
-			}
-			if uint32(e>>32) == h { // chain k behind the slot's name
-				first := int(uint32(e)) - 1
-				s.names[k].next = s.names[first].next
-				s.names[first].next = int32(k + 1)
-				break
+		ri := row(k)
+		r := rows.at(int(ri))
+		h := uint32(foldHash(users.bytes(r.user, r.userLen)) >> 32)
+		i := x.home(h)
+		for x.slots[i] != 0 {
+			i = x.next(i)
+		}
+		x.slots[i] = uint64(h)<<32 | uint64(uint32(ri)+1)
+	}
+	return x
+}
+
+// home is the first slot a hash may occupy: h scaled to the table's size.
+func (x *nameIndex) home(h uint32) int { return int(uint64(h) * uint64(len(x.slots)) >> 32) }
+
+// next is the slot after i, wrapping around.
+func (x *nameIndex) next(i int) int {
+	if i++; i == len(x.slots) {
+		return 0
+	}
+	return i
+}
+
+// candidates yields the rows whose names hash as key does: those whose names may be key.
+// Only those equal to key once folded to lower case (see sameUser) are: different names
+// may share a hash.
+func (x *nameIndex) candidates(key string) iter.Seq[int32] {
+	return func(yield func(int32) bool) {
+		h := uint32(foldHash(key) >> 32)
+		for i := x.home(h); x.slots[i] != 0; i = x.next(i) {
+			if e := x.slots[i]; uint32(e>>32) == h && !yield(int32(uint32(e)-1)) {
+				return
 			}
 		}
 	}
-	return s
 }
 
-// candidates returns the index + 1 of the first name whose hash is key's, or 0; the
-// others follow through wantedName.next. Only names equal to key once folded to lower
-// case (see sameUser) name the user: different names may share a hash.
-func (s *nameSet) candidates(key string) int32 {
-	h := uint32(foldHash(key) >> 32)
-	for i := h & s.mask; ; i = (i + 1) & s.mask {
-		e := s.slots[i]
-		if e == 0 {
-			return 0
-		}
-		if uint32(e>>32) == h {
-			return int32(uint32(e))
-		}
-	}
-}
-
-// bytes returns name k.
-func (s *nameSet) bytes(k int32) []byte {
-	w := &s.names[k]
-	return s.arena.bytes(w.ref, w.n)
-}
-
-// matchUser takes u, the next user of a customer's listing, for every name of names that
-// is its object ID or user principal name (in any case, surrounding space ignored) and
-// that no user listed before it took. found holds, per name, the index + 1 in userRecs of
-// the user that took it, 0 while none has. The first time u takes a name it is recorded
-// in userRecs; a user that takes no name costs nothing.
-func (b *builder) matchUser(u *client.User, names *nameSet, found []int32, stateIdx map[string]int32) error {
+// matchUser takes usr, the next user of a customer's listing, for every update of names
+// whose user name is usr's object ID or user principal name (in any case, surrounding
+// space ignored) and that no user listed before took: b.updUser holds, per update, the
+// index + 1 in userRecs of the user that took it, 0 while none has. The first time usr
+// takes an update it is recorded in userRecs; a user that takes none costs nothing.
+func (b *builder) matchUser(usr *client.User, names *nameIndex, stateIdx map[string]int32) error {
 	rec := int32(0)
-	for _, key := range [...]string{strings.TrimSpace(u.ID), strings.TrimSpace(u.UserPrincipalName)} {
+	for _, key := range [...]string{strings.TrimSpace(usr.ID), strings.TrimSpace(usr.UserPrincipalName)} {
 		if key == "" {
 			continue
 		}
-		for k := names.candidates(key); k != 0; k = names.names[k-1].next {
-			if found[k-1] != 0 || !sameUser(names.bytes(k-1), key) {
+		for ri := range names.candidates(key) {
+			r := b.rows.at(int(ri))
+			if b.updUser[r.update] != 0 || !sameUser(b.users.bytes(r.user, r.userLen), key) {
 				continue
 			}
 			if rec == 0 {
-				r, err := b.addUserRec(u, stateIdx)
+				r, err := b.addUserRec(usr, stateIdx)
 				if err != nil {
 					return err
 				}
 				rec = r + 1
 			}
-			found[k-1] = rec
+			b.updUser[r.update] = rec
 		}
 	}
 	return nil
@@ -206,16 +245,14 @@ func (b *builder) checkUsers() error {
 			continue
 		}
 		id := b.customers[c].id
-		names := newNameSet(&b.users, len(upds), func(k int) (uint32, uint16) {
-			h := b.rows.at(int(head[upds[k]]))
-			return h.user, h.userLen
-		})
-		found := make([]int32, len(upds)) // per update of upds: the index + 1 in userRecs of its user, 0 when not listed
+		names := newNameIndex(&b.rows, &b.users, len(upds), func(k int) int32 { return head[upds[k]] })
+		// Each update takes at most one user, and each user recorded takes an update.
+		b.userRecs = slices.Grow(b.userRecs, len(upds))
 		listed := 0
 		_, err := b.opts.Users.ListUsersPages(b.ctx, id, 0, func(page []client.User) error {
 			listed += len(page)
 			for i := range page {
-				if err := b.matchUser(&page[i], names, found, stateIdx); err != nil {
+				if err := b.matchUser(&page[i], names, stateIdx); err != nil {
 					return err
 				}
 			}
@@ -226,8 +263,8 @@ func (b *builder) checkUsers() error {
 		}
 		b.usersListed[c] = listed
 		lastUpd = append(lastUpd, make([]int32, len(b.userRecs)-len(lastUpd))...)
-		for k, u := range upds {
-			rec := found[k] - 1
+		for _, u := range upds {
+			rec := b.updUser[u] - 1
 			if rec < 0 {
 				continue
 			}
@@ -253,7 +290,6 @@ func (b *builder) checkUsers() error {
 				}
 			}
 			lastUpd[rec] = u + 1
-			b.updUser[u] = rec + 1
 		}
 	}
 
@@ -277,11 +313,18 @@ func (b *builder) addUserRec(u *client.User, stateIdx map[string]int32) (int32, 
 	if len(id) > maxField {
 		id = "" // no object ID is that long; Row.UserID stays empty rather than carry it
 	}
-	ref, err := b.userIDs.add(id)
+	rec := userRec{noLocation: strings.TrimSpace(u.UsageLocation) == "", state: -1}
+	var err error
+	if g, ok := packGUID(id); ok {
+		rec.packed = true
+		rec.id, err = b.userIDs.add(string(g[:]))
+	} else {
+		rec.idLen = uint16(len(id))
+		rec.id, err = b.userIDs.add(id)
+	}
 	if err != nil {
 		return 0, err
 	}
-	rec := userRec{id: ref, idLen: uint16(len(id)), noLocation: strings.TrimSpace(u.UsageLocation) == "", state: -1}
 	if st := strings.TrimSpace(u.State); st != "" && !strings.EqualFold(st, "active") {
 		st = shorten(st)
 		i, ok := stateIdx[st]

@@ -495,6 +495,26 @@ func TestBuildWarnsOfOneUserUnderTwoNames(t *testing.T) {
 	}
 }
 
+// TestBuildUserIDAsListed checks that Row.UserID is the object ID exactly as the listing
+// writes it, in whatever case and form.
+func TestBuildUserIDAsListed(t *testing.T) {
+	upper := plannertest.ActiveUser(strings.ToUpper(amyID), "up@contoso.com")
+	odd := plannertest.ActiveUser("not-a-guid", "odd@contoso.com")
+	spaced := plannertest.ActiveUser(" "+bobID+" ", "spaced@contoso.com")
+	lower := plannertest.ActiveUser(calID, "low@contoso.com")
+	in := "user,sku\nup@contoso.com,ENTERPRISEPACK\nodd@contoso.com,ENTERPRISEPACK\nspaced@contoso.com,ENTERPRISEPACK\n" +
+		"low@contoso.com,ENTERPRISEPACK\n" + strings.ToUpper(calID) + ",AAD_PREMIUM\n"
+	p, err := buildWith(t, in, sampleCatalogue(), planner.Options{DefaultCustomer: custA, Users: directoryOf(upper, odd, spaced, lower)})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	for i, want := range []string{strings.ToUpper(amyID), "not-a-guid", bobID, calID, calID} {
+		if r := p.Row(i); r.UserID != want || r.Status != planner.StatusPlanned {
+			t.Errorf("row %d (%s): %q, UserID %q; want planned, %q", i, r.User, r.Status, r.UserID, want)
+		}
+	}
+}
+
 func TestRowUserIDWithoutDirectory(t *testing.T) {
 	p := mustPlan(t, "user,sku\namy@contoso.com,ENTERPRISEPACK\n"+strings.ToUpper(amyID)+",ENTERPRISEPACK\n")
 	if r := p.Row(0); r.UserID != "" {
