@@ -69,7 +69,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("new client: %w", err)
 	}
 	c := &Client{
-		hc:            &http.Client{Timeout: defaultTimeout},
+		hc:            &http.Client{Timeout: defaultTimeout, Transport: defaultTransport()},
 		base:          base,
 		correlationID: uuid.NewString(),
 		locale:        "en-US",
@@ -101,6 +101,18 @@ func (c *Client) CorrelationID() string {
 func (c *Client) BaseURL() string {
 	return scrubURL(c.base)
 }
+
+// defaultTransport is http.DefaultTransport keeping enough idle connections per host
+// for a worker pool: the default two would make most requests of a pool of eight open
+// a new connection, a TLS handshake each against the real API.
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	return t
+}
+
+// maxIdleConnsPerHost covers the largest --concurrency the command accepts.
+const maxIdleConnsPerHost = 256
 
 // TokenInvalidator is a token source that can be told the service rejected one of its
 // access tokens, so that its next Token call refreshes (signin.TokenSource is one). On

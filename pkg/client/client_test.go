@@ -724,3 +724,17 @@ func TestCanceledBeforeStart(t *testing.T) {
 		t.Errorf("err = %q, attempts %d; want the op and 0 attempts", err, resp.Attempts)
 	}
 }
+
+func TestDefaultTransportKeepsAPoolsConnections(t *testing.T) {
+	c, err := New(testOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, ok := c.hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("default transport is %T", c.hc.Transport)
+	}
+	if tr.MaxIdleConnsPerHost < 8 {
+		t.Fatalf("default transport keeps %d idle connections per host, want at least a pool's 8", tr.MaxIdleConnsPerHost)
+	}
+}

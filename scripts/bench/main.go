@@ -88,7 +88,7 @@ func main() {
 	var o options
 	flag.IntVar(&o.seqRequests, "seq-requests", 400, "pacing: requests the sequential loop sends (its time for 3,000 is projected from its rate; 3000 sends them all, about 155 s)")
 	flag.IntVar(&o.pacingConc, "pacing-concurrency", 8, "pacing: --concurrency of the tool")
-	flag.IntVar(&o.ceilingReqs, "ceiling-requests", 600, "ceiling: requests of the run")
+	flag.IntVar(&o.ceilingReqs, "ceiling-requests", 3000, "ceiling: requests of the run (as many as the pacing job)")
 	flag.IntVar(&o.settleReqs, "settle-requests", 600, "settle: requests of the run")
 	flag.DurationVar(&o.settleAfter, "settle-change", 15*time.Second, "settle: when the fake's limit is lowered")
 	flag.IntVar(&o.overheadReqs, "overhead-requests", 60000, "overhead: requests of the run")
