@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -28,16 +29,11 @@ func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, group
 		return nil, resp, fmt.Errorf("%s: %w", op, err)
 	}
 	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/subscribedskus")
-	if len(groups) > 0 {
-		q := make(url.Values, 1)
-		for _, g := range groups {
-			if strings.TrimSpace(string(g)) == "" {
-				return nil, resp, fmt.Errorf("%s: empty license group", op)
-			}
-			q.Add("licenseGroupIds", string(g))
-		}
-		u.RawQuery = q.Encode()
+	q, err := groupQuery(groups)
+	if err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
 	}
+	u.RawQuery = q
 	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u})
 	if err != nil {
 		return nil, resp, err
@@ -50,6 +46,22 @@ func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, group
 		out.Items = []SubscribedSku{}
 	}
 	return out.Items, resp, nil
+}
+
+// groupQuery is the licenseGroupIds query of groups, one parameter per group
+// (licenseGroupIds=Group1&licenseGroupIds=Group2); no groups, no query.
+func groupQuery(groups []LicenseGroupID) (string, error) {
+	if len(groups) == 0 {
+		return "", nil
+	}
+	q := make(url.Values, 1)
+	for _, g := range groups {
+		if strings.TrimSpace(string(g)) == "" {
+			return "", errors.New("empty license group")
+		}
+		q.Add("licenseGroupIds", string(g))
+	}
+	return q.Encode(), nil
 }
 
 // licenseUpdateRequest is the body of a licenseupdates POST: only what the call needs

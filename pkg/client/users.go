@@ -359,16 +359,11 @@ func (c *Client) UserLicenses(ctx context.Context, customerID, user string, grou
 		return nil, resp, fmt.Errorf("%s: %w", op, err)
 	}
 	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/users/" + url.PathEscape(user) + "/licenses")
-	if len(groups) > 0 {
-		q := make(url.Values, 1)
-		for _, g := range groups {
-			if strings.TrimSpace(string(g)) == "" {
-				return nil, resp, fmt.Errorf("%s: empty license group", op)
-			}
-			q.Add("licenseGroupIds", string(g))
-		}
-		u.RawQuery = q.Encode()
+	q, err := groupQuery(groups)
+	if err != nil {
+		return nil, resp, fmt.Errorf("%s: %w", op, err)
 	}
+	u.RawQuery = q
 	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u})
 	if err != nil {
 		return nil, resp, err
