@@ -165,6 +165,9 @@ func (c *Client) do(ctx context.Context, cl call) (*answer, *Response, error) {
 		at := Attempt{Op: cl.op, RequestID: resp.RequestID, Number: attempt, Elapsed: time.Since(start)}
 
 		if err != nil {
+			// No answer this time: the response describes the last attempt, not an
+			// earlier one's status.
+			resp.StatusCode, resp.Header = 0, nil
 			if ctx.Err() != nil {
 				at.Err = ctx.Err()
 				c.observe(at)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -626,6 +627,34 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 		}
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 			t.Errorf("observed\n%+v\nwant\n%+v", got, want)
+		}
+	})
+}
+
+// A 503 then no answer at all: the response describes the last attempt, which got no
+// status, not the 503 before it.
+func TestResponseAfterAFinalTransportErrorHasNoStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls int
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			calls++
+			if calls == 1 {
+				return &http.Response{StatusCode: 503, Header: http.Header{"X-Test": {"1"}}, Body: io.NopCloser(strings.NewReader("{}")), Request: r}, nil
+			}
+			return nil, errors.New("connection reset by peer")
+		})
+		c, err := New(append(testOptions(), WithBaseURL("https://pc.test"), WithRetryPolicy(RetryPolicy{MaxAttempts: 2}),
+			WithHTTPClient(&http.Client{Transport: rt}))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, resp, err := c.UpdateLicenses(t.Context(), testCustomer, testUser, assignOne())
+		var te *TransportError
+		if !errors.As(err, &te) || resp.Attempts != 2 {
+			t.Fatalf("err %v, %d attempts", err, resp.Attempts)
+		}
+		if resp.StatusCode != 0 || resp.Header != nil {
+			t.Fatalf("response keeps the earlier attempt's answer: %d %v", resp.StatusCode, resp.Header)
 		}
 	})
 }
