@@ -28,7 +28,14 @@ func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, group
 	if err := checkSegment("customer ID", customerID); err != nil {
 		return nil, resp, fmt.Errorf("%s: %w", op, err)
 	}
-	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/subscribedskus")
+	return getItems[SubscribedSku](ctx, c, op, "v1/customers/"+url.PathEscape(customerID)+"/subscribedskus", groups, resp)
+}
+
+// getItems GETs the collection ({"items": [...]}) at path, with the licenseGroupIds
+// query of groups, and returns its items (never nil). resp is the response so far,
+// returned as it is when the query is refused before anything is sent.
+func getItems[T any](ctx context.Context, c *Client, op, path string, groups []LicenseGroupID, resp *Response) ([]T, *Response, error) {
+	u := c.endpoint(path)
 	q, err := groupQuery(groups)
 	if err != nil {
 		return nil, resp, fmt.Errorf("%s: %w", op, err)
@@ -38,12 +45,14 @@ func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, group
 	if err != nil {
 		return nil, resp, err
 	}
-	var out SubscribedSkus
+	var out struct {
+		Items []T `json:"items"`
+	}
 	if err := decodeJSON(op, resp, ans.body, &out); err != nil {
 		return nil, resp, err
 	}
 	if out.Items == nil {
-		out.Items = []SubscribedSku{}
+		out.Items = []T{}
 	}
 	return out.Items, resp, nil
 }

@@ -63,13 +63,6 @@ type linkHeader struct {
 	Value string `json:"value"`
 }
 
-// licenseCollection is the answer of GET .../users/{user}/licenses.
-type licenseCollection struct {
-	TotalCount int         `json:"totalCount"`
-	Items      []License   `json:"items"`
-	Attributes *Attributes `json:"attributes,omitempty"`
-}
-
 // ListUsers returns every user of customerID, in the order the API lists them. It is
 // ListUsersPages collecting the pages: the same requests, page size, link checks, loop
 // guard, retries, *Response and errors. On an error ListUsers returns no users, never an
@@ -358,22 +351,5 @@ func (c *Client) UserLicenses(ctx context.Context, customerID, user string, grou
 	if err := checkSegment("user", user); err != nil {
 		return nil, resp, fmt.Errorf("%s: %w", op, err)
 	}
-	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/users/" + url.PathEscape(user) + "/licenses")
-	q, err := groupQuery(groups)
-	if err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
-	}
-	u.RawQuery = q
-	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u})
-	if err != nil {
-		return nil, resp, err
-	}
-	var out licenseCollection
-	if err := decodeJSON(op, resp, ans.body, &out); err != nil {
-		return nil, resp, err
-	}
-	if out.Items == nil {
-		out.Items = []License{}
-	}
-	return out.Items, resp, nil
+	return getItems[License](ctx, c, op, "v1/customers/"+url.PathEscape(customerID)+"/users/"+url.PathEscape(user)+"/licenses", groups, resp)
 }
