@@ -31,6 +31,14 @@ func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, group
 	return getItems[SubscribedSku](ctx, c, op, "v1/customers/"+url.PathEscape(customerID)+"/subscribedskus", groups, resp)
 }
 
+// collection is a collection resource as the API answers it; decoding the whole shape,
+// not only its items, refuses an answer whose other fields are malformed.
+type collection[T any] struct {
+	TotalCount int         `json:"totalCount"`
+	Items      []T         `json:"items"`
+	Attributes *Attributes `json:"attributes,omitempty"`
+}
+
 // getItems GETs the collection ({"items": [...]}) at path, with the licenseGroupIds
 // query of groups, and returns its items (never nil). resp is the response so far,
 // returned as it is when the query is refused before anything is sent.
@@ -45,9 +53,7 @@ func getItems[T any](ctx context.Context, c *Client, op, path string, groups []L
 	if err != nil {
 		return nil, resp, err
 	}
-	var out struct {
-		Items []T `json:"items"`
-	}
+	var out collection[T]
 	if err := decodeJSON(op, resp, ans.body, &out); err != nil {
 		return nil, resp, err
 	}
