@@ -166,7 +166,8 @@ func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 			}
 			// Retry-After in seconds is 1*DIGIT (RFC 9110); "+0" or "-1" are no such value.
 			digits := retryAfter != "" && strings.Trim(retryAfter, "0123456789") == ""
-			if secs, err := strconv.Atoi(retryAfter); digits && err == nil && time.Duration(secs)*time.Second <= policy.MaxRetryAfter &&
+			// (Compared in seconds first: a huge value times time.Second overflows.)
+			if secs, err := strconv.Atoi(retryAfter); digits && err == nil && secs <= int(policy.MaxRetryAfter/time.Second) &&
 				thrErr.RetryAfter != time.Duration(secs)*time.Second {
 				t.Fatalf("%s: RetryAfter %v for Retry-After %q", op, thrErr.RetryAfter, retryAfter)
 			}
