@@ -21,6 +21,7 @@ import (
 
 	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
+	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/planner/plannertest"
 	"github.com/bulkassign/bulkassign/pkg/report"
 	"github.com/bulkassign/bulkassign/pkg/runner"
@@ -139,6 +140,30 @@ func pacingValue(achieved, ratio float64, elapsed, ramp time.Duration, afterRamp
 
 // ---- unknown ceiling ----
 
+// startThrottled starts a fake that throttles at fakeRate (burst fakeBurst) with latency,
+// and a tool at toolRate that has planned n requests against it; it then waits a second
+// so that the fake's bucket refills after the plan's subscribedskus GET. The caller
+// closes the fake.
+func startThrottled(ctx context.Context, latency time.Duration, fakeRate float64, fakeBurst int, toolRate float64, n int) (*fakeProc, *tool, *recorder, *planner.Plan, error) {
+	fake, err := startFake(latency, fakeRate, fakeBurst)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	rec := newRecorder()
+	t, err := newTool(fake.URL, toolRate, 1, rec)
+	if err != nil {
+		fake.Close()
+		return nil, nil, nil, nil, err
+	}
+	plan, err := t.plan(ctx, n)
+	if err != nil {
+		fake.Close()
+		return nil, nil, nil, nil, err
+	}
+	time.Sleep(time.Second)
+	return fake, t, rec, plan, nil
+}
+
 func measureCeiling(ctx context.Context, o *options) (*measured, error) {
 	const (
 		fakeRate  = 20.0
@@ -148,21 +173,11 @@ func measureCeiling(ctx context.Context, o *options) (*measured, error) {
 		conc      = 8
 	)
 	n := o.ceilingReqs
-	fake, err := startFake(latency, fakeRate, fakeBurst)
+	fake, t, rec, plan, err := startThrottled(ctx, latency, fakeRate, fakeBurst, toolRate, n)
 	if err != nil {
 		return nil, err
 	}
 	defer fake.Close()
-	rec := newRecorder()
-	t, err := newTool(fake.URL, toolRate, 1, rec)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := t.plan(ctx, n)
-	if err != nil {
-		return nil, err
-	}
-	time.Sleep(time.Second) // let the fake's bucket refill after the subscribedskus GET
 	before, err := fake.Stats()
 	if err != nil {
 		return nil, err
@@ -232,21 +247,11 @@ func measureSettle(ctx context.Context, o *options) (*measured, error) {
 		conc      = 8
 	)
 	n := o.settleReqs
-	fake, err := startFake(latency, fakeRate, fakeBurst)
+	fake, t, rec, plan, err := startThrottled(ctx, latency, fakeRate, fakeBurst, toolRate, n)
 	if err != nil {
 		return nil, err
 	}
 	defer fake.Close()
-	rec := newRecorder()
-	t, err := newTool(fake.URL, toolRate, 1, rec)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := t.plan(ctx, n)
-	if err != nil {
-		return nil, err
-	}
-	time.Sleep(time.Second)
 	rec.reset()
 	limits := samplePace(t.pacer)
 	logf("   fake: %g requests/s, burst %d, lowered to %g/s at %v; tool: %d requests at --rate %g --concurrency %d", fakeRate, fakeBurst, newRate, o.settleAfter, n, toolRate, conc)
