@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -47,11 +46,8 @@ func (c *FakeServerCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), "Usage: bulkassign fake-server --addr 127.0.0.1:8080 [--catalogue FILE] [--rate N] [--latency D] [--fail-rate P] [--drop-rate P] ...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("parse flags: %w", err)}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))

@@ -160,6 +160,18 @@ func ExitCode(err error) int {
 	return ExitRowsFailed
 }
 
+// parseFlags parses a subcommand's flags: -h is flag.ErrHelp (exit 0, usage
+// printed), any other mistake a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("parse flags: %w", err)}
+	}
+	return nil
+}
+
 func usageError(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
 }

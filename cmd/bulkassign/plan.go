@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
@@ -29,11 +28,8 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), "Usage: bulkassign plan --customer ID --input FILE [--out FILE] [--shortfall abort|partial]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("parse flags: %w", err)}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))

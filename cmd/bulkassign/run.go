@@ -46,11 +46,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) (err error) {
 		fmt.Fprintln(fs.Output(), "Usage: bulkassign run --customer ID --input FILE --output FILE [--rate N] [--burst N] [--concurrency N] [--shortfall abort|partial] [--resume] [--base-url URL] [--simulate]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("parse flags: %w", err)}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	summary := &report.Summary{Output: *output}
 	if *summaryJSON != "" {
