@@ -43,7 +43,7 @@ const partnerCenterClient = "bulkassign " + Version
 type Client struct {
 	hc            *http.Client
 	base          *url.URL
-	ts            oauth2.TokenSource
+	ts            TokenSource
 	correlationID string
 	locale        string
 	userAgent     string
@@ -114,13 +114,6 @@ func defaultTransport() http.RoundTripper {
 // maxIdleConnsPerHost covers the largest --concurrency the command accepts.
 const maxIdleConnsPerHost = 256
 
-// TokenInvalidator is a token source that can be told the service rejected one of its
-// access tokens, so that its next Token call refreshes (signin.TokenSource is one). On
-// a 401 the client invalidates the token and tries the call once more.
-type TokenInvalidator interface {
-	Invalidate(accessToken string)
-}
-
 // call is one logical call: one request ID, one or more attempts.
 type call struct {
 	op     string
@@ -150,7 +143,7 @@ func (c *Client) do(ctx context.Context, cl call) (*answer, *Response, error) {
 		}
 		// The token is fetched per attempt: a later refresh after a 401 only has to
 		// ask the token source again here.
-		token, err := c.token()
+		token, err := c.token(ctx, "")
 		if err != nil {
 			return nil, resp, &AuthError{Op: cl.op, Attempts: resp.Attempts, Err: err, known: c.knownSecrets()}
 		}
@@ -176,11 +169,11 @@ func (c *Client) do(ctx context.Context, cl call) (*answer, *Response, error) {
 			err = scrubError(err, token.AccessToken)
 			at.Err = err
 			c.observe(at)
-			if !shouldRetry(0, err) || attempt >= c.retry.MaxAttempts {
+			if !ShouldRetry(0, err) || attempt >= c.retry.MaxAttempts {
 				return nil, resp, &TransportError{Op: cl.op, RequestID: resp.RequestID,
 					CorrelationID: c.correlationID, Attempts: attempt, Err: err}
 			}
-			if err := sleep(ctx, backoff(c.retry, attempt, c.randN)); err != nil {
+			if err := Sleep(ctx, Backoff(c.retry, attempt, c.randN)); err != nil {
 				return nil, resp, c.canceled(ctx, cl, resp)
 			}
 			continue
@@ -189,7 +182,7 @@ func (c *Client) do(ctx context.Context, cl call) (*answer, *Response, error) {
 		resp.StatusCode, resp.Header = ans.status, ans.header
 		at.StatusCode = ans.status
 		if ans.status == http.StatusTooManyRequests {
-			at.RetryAfter = retryAfterWait(c.retry, ans.header.Get("Retry-After"), time.Now())
+			at.RetryAfter = RetryAfterWait(c.retry, ans.header.Get("Retry-After"), time.Now())
 			c.pause(at.RetryAfter)
 		}
 		c.observe(at)
@@ -199,17 +192,17 @@ func (c *Client) do(ctx context.Context, cl call) (*answer, *Response, error) {
 		if ans.status == http.StatusUnauthorized && !refreshed {
 			if inv, ok := c.ts.(TokenInvalidator); ok {
 				refreshed = true
-				inv.Invalidate(token.AccessToken)
+				inv.Invalidate("", token.AccessToken)
 				continue
 			}
 		}
 		if ans.status >= 200 && ans.status <= 299 {
 			return ans, resp, nil
 		}
-		if shouldRetry(ans.status, nil) && attempt < c.retry.MaxAttempts {
+		if ShouldRetry(ans.status, nil) && attempt < c.retry.MaxAttempts {
 			// After a 429 the pause set above holds this call back in waitTurn.
 			if ans.status != http.StatusTooManyRequests {
-				if err := sleep(ctx, backoff(c.retry, attempt, c.randN)); err != nil {
+				if err := Sleep(ctx, Backoff(c.retry, attempt, c.randN)); err != nil {
 					return nil, resp, c.canceled(ctx, cl, resp)
 				}
 			}
@@ -247,7 +240,7 @@ func (c *Client) waitPause(ctx context.Context) error {
 		if d <= 0 {
 			return nil
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -279,8 +272,8 @@ func (c *Client) canceled(ctx context.Context, cl call, resp *Response) error {
 }
 
 // token asks the token source for an access token and remembers it for scrubbing.
-func (c *Client) token() (*oauth2.Token, error) {
-	t, err := c.ts.Token()
+func (c *Client) token(ctx context.Context, tenant string) (*oauth2.Token, error) {
+	t, err := c.ts.Token(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -357,8 +350,8 @@ func (c *Client) observe(a Attempt) {
 	}
 }
 
-// sleep waits for d or until ctx ends, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, whichever comes first.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

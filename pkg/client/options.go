@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -126,10 +127,29 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTokenSource sets where access tokens come from; it is required and must not be
+// WithTokenSource sets where access tokens come from, for an API that takes one token
+// for every customer; WithTokens or WithTokenSource is required, and ts must not be
 // nil. The client asks it for a token before every attempt, so it should cache tokens
-// (oauth2.ReuseTokenSource); a fixed bearer token is oauth2.StaticTokenSource.
+// (oauth2.ReuseTokenSource); a fixed bearer token is oauth2.StaticTokenSource. A source
+// that also has Invalidate(accessToken string) is told of a token the API rejected.
 func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(c *Client) error {
+		if ts == nil {
+			return errors.New("token source: must not be nil")
+		}
+		if inv, ok := ts.(interface{ Invalidate(string) }); ok {
+			c.ts = invalidatingOAuth2Tokens{oauth2Tokens{ts}, inv}
+		} else {
+			c.ts = oauth2Tokens{ts}
+		}
+		return nil
+	}
+}
+
+// WithTokens sets where access tokens come from, per tenant; it must not be nil. A
+// source that is also a TokenInvalidator is told of a token the API rejected (401) and
+// asked once more.
+func WithTokens(ts TokenSource) Option {
 	return func(c *Client) error {
 		if ts == nil {
 			return errors.New("token source: must not be nil")
@@ -138,6 +158,20 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 		return nil
 	}
 }
+
+// oauth2Tokens adapts an oauth2.TokenSource, which knows one token, to TokenSource.
+type oauth2Tokens struct{ ts oauth2.TokenSource }
+
+func (o oauth2Tokens) Token(_ context.Context, _ string) (*oauth2.Token, error) { return o.ts.Token() }
+
+// invalidatingOAuth2Tokens is an oauth2Tokens whose source can be told of a rejected
+// token.
+type invalidatingOAuth2Tokens struct {
+	oauth2Tokens
+	inv interface{ Invalidate(string) }
+}
+
+func (o invalidatingOAuth2Tokens) Invalidate(_, accessToken string) { o.inv.Invalidate(accessToken) }
 
 // WithCorrelationID sets the MS-CorrelationId sent on every request of the client. It
 // must be a GUID; it is sent in canonical lower-case form. By default each client makes

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// shouldRetry reports whether an attempt that ended with statusCode (0 when no answer
+// ShouldRetry reports whether an attempt that ended with statusCode (0 when no answer
 // arrived) or with the transport error err is worth another attempt: a 429, a 5xx other
 // than 501 Not Implemented, or a transport error (a refused or dropped connection, a
 // timeout) other than a certificate the client does not trust or an oversized answer.
@@ -19,7 +19,7 @@ import (
 // not change by sending the same request again. The caller checks its context first.
 //
 // See https://learn.microsoft.com/partner-center/developer/api-throttling-guidance
-func shouldRetry(statusCode int, err error) bool {
+func ShouldRetry(statusCode int, err error) bool {
 	if err != nil {
 		var (
 			unknownAuthority *x509.UnknownAuthorityError
@@ -46,11 +46,11 @@ func shouldRetry(statusCode int, err error) bool {
 	return false
 }
 
-// backoff is the wait after failed attempt number attempt (1 for the first): a random
+// Backoff is the wait after failed attempt number attempt (1 for the first): a random
 // duration in [0, min(p.MaxWait, p.MinWait*2^(attempt-1))], the "full jitter" of
 // exponential back-off, so that many callers that failed together do not retry together.
 // randN returns a number in [0, n), like rand.Int64N.
-func backoff(p RetryPolicy, attempt int, randN func(n int64) int64) time.Duration {
+func Backoff(p RetryPolicy, attempt int, randN func(n int64) int64) time.Duration {
 	c := backoffCap(p, attempt)
 	if c <= 0 {
 		return 0
@@ -77,12 +77,12 @@ func backoffCap(p RetryPolicy, attempt int) time.Duration {
 	return min(c, p.MaxWait)
 }
 
-// parseRetryAfter reads a Retry-After header value, either a number of seconds ("57")
+// ParseRetryAfter reads a Retry-After header value, either a number of seconds ("57")
 // or an HTTP date, relative to now. ok is false when the value is absent or malformed.
 // A date in the past is a wait of 0; a huge number of seconds saturates.
 //
 // See https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
-func parseRetryAfter(value string, now time.Time) (d time.Duration, ok bool) {
+func ParseRetryAfter(value string, now time.Time) (d time.Duration, ok bool) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0, false
@@ -108,10 +108,10 @@ func parseRetryAfter(value string, now time.Time) (d time.Duration, ok bool) {
 	return max(t.Sub(now), 0), true
 }
 
-// retryAfterWait is how long a 429 holds the client back: the server's Retry-After,
+// RetryAfterWait is how long a 429 holds the client back: the server's Retry-After,
 // p.DefaultRetryAfter when it is absent or malformed, at most p.MaxRetryAfter.
-func retryAfterWait(p RetryPolicy, value string, now time.Time) time.Duration {
-	d, ok := parseRetryAfter(value, now)
+func RetryAfterWait(p RetryPolicy, value string, now time.Time) time.Duration {
+	d, ok := ParseRetryAfter(value, now)
 	if !ok {
 		d = p.DefaultRetryAfter
 	}

@@ -53,8 +53,8 @@ func TestShouldRetry(t *testing.T) {
 		{0, fmt.Errorf("read 200 answer: %w", errBodyTooLarge), false},
 	}
 	for _, tt := range tests {
-		if got := shouldRetry(tt.status, tt.err); got != tt.want {
-			t.Errorf("shouldRetry(%d, %v) = %v, want %v", tt.status, tt.err, got, tt.want)
+		if got := ShouldRetry(tt.status, tt.err); got != tt.want {
+			t.Errorf("ShouldRetry(%d, %v) = %v, want %v", tt.status, tt.err, got, tt.want)
 		}
 	}
 }
@@ -79,24 +79,24 @@ func TestBackoff(t *testing.T) {
 		{math.MaxInt, 30 * time.Second},
 	}
 	for _, tt := range tests {
-		if got := backoff(p, tt.attempt, top); got != tt.want {
-			t.Errorf("backoff(attempt %d, top) = %v, want %v", tt.attempt, got, tt.want)
+		if got := Backoff(p, tt.attempt, top); got != tt.want {
+			t.Errorf("Backoff(attempt %d, top) = %v, want %v", tt.attempt, got, tt.want)
 		}
 		if got := backoffCap(p, tt.attempt); got != tt.want {
 			t.Errorf("backoffCap(attempt %d) = %v, want %v", tt.attempt, got, tt.want)
 		}
-		if got := backoff(p, tt.attempt, bottom); got != 0 {
-			t.Errorf("backoff(attempt %d, bottom) = %v, want 0", tt.attempt, got)
+		if got := Backoff(p, tt.attempt, bottom); got != 0 {
+			t.Errorf("Backoff(attempt %d, bottom) = %v, want 0", tt.attempt, got)
 		}
 	}
-	if got := backoff(RetryPolicy{MaxAttempts: 3}, 2, top); got != 0 {
+	if got := Backoff(RetryPolicy{MaxAttempts: 3}, 2, top); got != 0 {
 		t.Errorf("backoff with zero waits = %v, want 0", got)
 	}
 	huge := RetryPolicy{MaxAttempts: 3, MinWait: time.Hour, MaxWait: math.MaxInt64}
 	if got := backoffCap(huge, 200); got != math.MaxInt64 {
 		t.Errorf("backoffCap without overflow = %v, want the maximum", got)
 	}
-	if got := backoff(huge, 200, top); got != math.MaxInt64-1 {
+	if got := Backoff(huge, 200, top); got != math.MaxInt64-1 {
 		t.Errorf("backoff without overflow = %v", got)
 	}
 }
@@ -107,9 +107,9 @@ func TestBackoffFullJitterStaysInRange(t *testing.T) {
 		limit := backoffCap(p, attempt)
 		var lo, hi time.Duration = limit, 0
 		for range 2000 {
-			d := backoff(p, attempt, rand.Int64N)
+			d := Backoff(p, attempt, rand.Int64N)
 			if d < 0 || d > limit {
-				t.Fatalf("backoff(attempt %d) = %v, outside [0, %v]", attempt, d, limit)
+				t.Fatalf("Backoff(attempt %d) = %v, outside [0, %v]", attempt, d, limit)
 			}
 			lo, hi = min(lo, d), max(hi, d)
 		}
@@ -147,9 +147,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{now.Add(2 * time.Hour).Format(http.TimeFormat), 2 * time.Hour, true},
 	}
 	for _, tt := range tests {
-		got, ok := parseRetryAfter(tt.value, now)
+		got, ok := ParseRetryAfter(tt.value, now)
 		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
+			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
 		}
 	}
 }
@@ -173,8 +173,8 @@ func TestRetryAfterWait(t *testing.T) {
 		{"Thu, 20 Apr 2017 23:50:39 GMT", 120 * time.Second},
 	}
 	for _, tt := range tests {
-		if got := retryAfterWait(p, tt.value, now); got != tt.want {
-			t.Errorf("retryAfterWait(%q) = %v, want %v", tt.value, got, tt.want)
+		if got := RetryAfterWait(p, tt.value, now); got != tt.want {
+			t.Errorf("RetryAfterWait(%q) = %v, want %v", tt.value, got, tt.want)
 		}
 	}
 }

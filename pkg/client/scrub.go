@@ -78,14 +78,84 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
-// replaceKnown replaces every known, non-empty secret in s.
-func replaceKnown(s string, known []string) string {
-	for _, k := range known {
-		if k != "" && strings.Contains(s, k) {
-			s = strings.ReplaceAll(s, k, redacted)
+// Minimum lengths of what Scrub replaces: a whole secret of minWholeSecret bytes or
+// more, in any case, and any stretch of minFragment bytes or more that a secret
+// contains, in any case. Shorter secrets are test fixtures, not credentials; replacing
+// them would mangle every message that happens to contain their letters.
+const (
+	minWholeSecret = 6
+	minFragment    = 12
+)
+
+// Scrub returns text with every known secret replaced by "REDACTED": a secret written
+// in another case, and any part of a secret 12 or more characters long (a token cut
+// short, or echoed in part by a server), count as the secret. Empty and very short
+// secrets are ignored.
+func Scrub(text string, secrets ...string) string {
+	for _, k := range secrets {
+		if len(k) >= minWholeSecret {
+			text = scrubOne(text, k)
 		}
 	}
-	return s
+	return text
+}
+
+// replaceKnown is Scrub with the secrets in a slice.
+func replaceKnown(s string, known []string) string { return Scrub(s, known...) }
+
+// scrubOne replaces in text every stretch that is, ignoring case, the secret or a
+// part of it of minFragment bytes or more.
+func scrubOne(text, secret string) string {
+	lt, ls := strings.ToLower(text), strings.ToLower(secret)
+	if len(lt) != len(text) || len(ls) != len(secret) {
+		// Case folding changed a length (rare non-ASCII): compare as written.
+		lt, ls = text, secret
+	}
+	var hide []bool // hide[i]: byte i of text is part of the secret
+	mark := func(from, to int) {
+		if hide == nil {
+			hide = make([]bool, len(text))
+		}
+		for j := from; j < to; j++ {
+			hide[j] = true
+		}
+	}
+	for i := 0; ; {
+		j := strings.Index(lt[i:], ls)
+		if j < 0 {
+			break
+		}
+		mark(i+j, i+j+len(ls))
+		i += j + len(ls)
+	}
+	if len(ls) > minFragment && len(lt) >= minFragment {
+		frags := make(map[string]struct{}, len(ls)-minFragment+1)
+		for i := 0; i+minFragment <= len(ls); i++ {
+			frags[ls[i:i+minFragment]] = struct{}{}
+		}
+		for i := 0; i+minFragment <= len(lt); i++ {
+			if _, ok := frags[lt[i:i+minFragment]]; ok {
+				mark(i, i+minFragment)
+			}
+		}
+	}
+	if hide == nil {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	for i := 0; i < len(text); {
+		if !hide[i] {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		for i < len(text) && hide[i] {
+			i++
+		}
+		b.WriteString(redacted)
+	}
+	return b.String()
 }
 
 // secretKeys are names after which a value is a secret whatever it looks like
