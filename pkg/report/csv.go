@@ -10,24 +10,23 @@ import (
 	"time"
 )
 
-// numColumns is the number of columns of the result CSV: len(Header).
-const numColumns = 16
+// numColumns and numColumnsV1 are the numbers of columns of the result CSV:
+// len(Header) and len(HeaderV1).
+const (
+	numColumns   = 18
+	numColumnsV1 = 16
+)
 
-// headerLine is the header row exactly as the Writer writes it.
-var headerLine = strings.Join(Header, ",") + "\n"
+// headerLine is the header row exactly as the Writer writes it; headerLineV1 that of
+// a Version1 file.
+var (
+	headerLine   = strings.Join(Header, ",") + "\n"
+	headerLineV1 = strings.Join(HeaderV1, ",") + "\n"
+)
 
 // timeLayout is how finished_at is written: RFC 3339 in UTC with as many fractional
 // digits as the time has, so that reading it back gives the same instant.
 const timeLayout = time.RFC3339Nano
-
-// Valid reports whether s is one of the four statuses of the result CSV.
-func (s Status) Valid() bool {
-	switch s {
-	case StatusSucceeded, StatusFailed, StatusSkipped, StatusPlanned:
-		return true
-	}
-	return false
-}
 
 // Writer writes result rows as CSV, one row per call to the underlying io.Writer, so
 // that every row it reports written is whole on disk and a crash tears at most the
@@ -54,7 +53,7 @@ func NewWriter(w io.Writer) (*Writer, error) {
 }
 
 // NewAppender returns a Writer that appends rows to a result CSV whose header is
-// already written (a resumed run).
+// already written (a resumed run). The file must be a Version2 one: Resume checks.
 func NewAppender(w io.Writer) *Writer {
 	wr := &Writer{dst: w}
 	wr.csv = csv.NewWriter(&wr.buf)
@@ -69,7 +68,7 @@ func (w *Writer) Write(r Result) error {
 		return fmt.Errorf("write result line %d: an earlier write failed: %w", r.Line, w.err)
 	}
 	if !r.Status.Valid() {
-		return fmt.Errorf("write result line %d: status %q is not one of succeeded, failed, skipped, planned", r.Line, r.Status)
+		return fmt.Errorf("write result line %d: status %q is not one of %s", r.Line, r.Status, statusList)
 	}
 	w.fill(&r)
 	w.buf.Reset()
@@ -122,6 +121,8 @@ func (w *Writer) fill(r *Result) {
 		w.rec[14] = cell(r.FinishedAt.UTC().Format(timeLayout))
 	}
 	w.rec[15] = cell(r.UserID)
+	w.rec[16] = cell(r.ExcludedPlans)
+	w.rec[17] = cell(r.RowKey)
 }
 
 // isFormulaStart reports whether a cell starting with c would be run by a spreadsheet.

@@ -23,7 +23,8 @@ func awkwardResults() []report.Result {
 	return []report.Result{
 		{Line: 2, Customer: "0f1e2d3c-aaaa-bbbb-cccc-000000000001", User: "ana@contoso.com", Sku: "Microsoft 365 E5",
 			SkuID: "06ebc4ee-1bb5-47dd-8120-11324bc54e06", RemoveSku: "ENTERPRISEPACK", LicenseGroup: "group1",
-			Status: report.StatusSucceeded, HTTPStatus: 201, Attempts: 1, RequestID: "r-1", CorrelationID: "c-1", FinishedAt: at},
+			Status: report.StatusSucceeded, HTTPStatus: 201, Attempts: 1, RequestID: "r-1", CorrelationID: "c-1", FinishedAt: at,
+			ExcludedPlans: "plan-a; plan-b", RowKey: "0123456789abcdef"},
 		{Line: 3, Customer: "cust, with comma", User: `bob "the builder"@contoso.com`, Sku: "SPE_E5",
 			Status: report.StatusFailed, HTTPStatus: 400, ErrorCode: "60012",
 			ErrorMessage: "Not enough licenses.\nLine two, with \"quotes\", commas\nand a third", Attempts: 3,
@@ -35,7 +36,8 @@ func awkwardResults() []report.Result {
 			CorrelationID: "''+two quotes", FinishedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{Line: 6, User: "'plain apostrophe", Sku: " leading space", RemoveSku: "trailing space ", Status: report.StatusPlanned,
 			ErrorMessage: "lone \r inside, \"\" doubled, trailing newline\n"},
-		{Line: 7, User: "", Status: report.StatusPlanned},
+		{Line: 7, User: "", Status: report.StatusPlanned, ExcludedPlans: "=HYPERLINK(\"x\")", RowKey: "-1"},
+		{Line: 8, User: "same@contoso.com", Status: report.StatusUnchanged, ExcludedPlans: "a,b\nc"},
 		{Line: 1000000, Customer: "c", User: "u", Sku: `"`, SkuID: `""`, ErrorMessage: `\.`, Status: report.StatusSucceeded,
 			HTTPStatus: 200, Attempts: 12, FinishedAt: at.Add(time.Hour)},
 	}
@@ -83,7 +85,7 @@ func TestRoundTripTimeInOtherZone(t *testing.T) {
 	zone := time.FixedZone("CET", 3600)
 	at := time.Date(2025, 6, 1, 12, 0, 0, 123000000, zone)
 	data, _ := writeAll(t, []report.Result{{Line: 2, Status: report.StatusSucceeded, FinishedAt: at}})
-	if !bytes.Contains(data, []byte(",2025-06-01T11:00:00.123Z,\n")) {
+	if !bytes.Contains(data, []byte(",2025-06-01T11:00:00.123Z,,,\n")) {
 		t.Fatalf("finished_at not RFC 3339 UTC: %q", data)
 	}
 	got, err := report.Read(bytes.NewReader(data))
@@ -97,7 +99,7 @@ func TestRoundTripTimeInOtherZone(t *testing.T) {
 
 func TestEmptyCells(t *testing.T) {
 	data, _ := writeAll(t, []report.Result{{Line: 9, User: "u", Status: report.StatusPlanned}})
-	want := headerLine + "9,,u,,,,,planned,,,,0,,,,\n"
+	want := headerLine + "9,,u,,,,,planned,,,,0,,,,,,\n"
 	if string(data) != want {
 		t.Fatalf("got %q, want %q (http_status 0 and zero finished_at as empty cells)", data, want)
 	}
@@ -201,7 +203,8 @@ func TestFormulaNeutralised(t *testing.T) {
 	var rs []report.Result
 	for i, s := range originals {
 		rs = append(rs, report.Result{Line: i + 2, Customer: s, User: s, Sku: s, SkuID: s, RemoveSku: s,
-			LicenseGroup: s, Status: report.StatusFailed, ErrorCode: s, ErrorMessage: s, RequestID: s, CorrelationID: s})
+			LicenseGroup: s, Status: report.StatusFailed, ErrorCode: s, ErrorMessage: s, RequestID: s, CorrelationID: s,
+			UserID: s, ExcludedPlans: s, RowKey: s})
 	}
 	data, _ := writeAll(t, rs)
 
@@ -331,8 +334,8 @@ func FuzzRoundTrip(f *testing.F) {
 func TestUserIDRoundTrips(t *testing.T) {
 	want := []report.Result{{Line: 3, User: "Ann@Contoso.com", UserID: "554526aa-cf5e-46fa-95df-98dbc55d8a1e", Status: report.StatusSucceeded}}
 	data, _ := writeAll(t, want)
-	if !bytes.HasSuffix(data, []byte(",554526aa-cf5e-46fa-95df-98dbc55d8a1e\n")) {
-		t.Fatalf("user_id is not the last column: %q", data)
+	if !bytes.HasSuffix(data, []byte(",554526aa-cf5e-46fa-95df-98dbc55d8a1e,,\n")) {
+		t.Fatalf("user_id is not the column before excluded_plans and row_key: %q", data)
 	}
 	got, err := report.Read(bytes.NewReader(data))
 	if err != nil {

@@ -11,6 +11,10 @@ import (
 // fileMode is the mode of a new result file. Results hold no secrets.
 const fileMode = 0o644
 
+// ErrOldFormat is the error for a result or rollback file written by an older
+// bulkassign, which a run does not append to.
+var ErrOldFormat = errors.New("it was written by an older bulkassign, whose format a run does not add to; start a new output")
+
 // File is a result CSV on disk. Rows written through its Writer reach the file one
 // write per row; Close syncs the file to stable storage. Like Writer, a File is not
 // safe for concurrent use.
@@ -69,7 +73,9 @@ func Create(path string) (*File, error) {
 // file to the end of its last complete row and positions the File to append after it.
 // A missing file is created with its header, and no rows are returned. A file that is
 // not a result CSV, or that has a malformed row before its last, is left untouched and
-// reported with its path and line.
+// reported with its path and line; so is a Version1 file (an error that is
+// ErrOldFormat): its rows carry no row keys, so a resumed run could not tell whether
+// its input is the one the file was made from.
 func Resume(path string) (*File, []Result, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -105,6 +111,9 @@ func resume(f *os.File, path string) (*File, []Result, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read result file %s: %w", path, unwrapPath(err))
 	}
+	if rb.version == Version1 {
+		return nil, nil, fmt.Errorf("open result file %s: %w", path, ErrOldFormat)
+	}
 	if err := f.Truncate(rb.end); err != nil {
 		return nil, nil, fmt.Errorf("truncate result file %s: %w", path, unwrapPath(err))
 	}
@@ -112,7 +121,7 @@ func resume(f *os.File, path string) (*File, []Result, error) {
 		return nil, nil, fmt.Errorf("seek result file %s: %w", path, unwrapPath(err))
 	}
 	var w *Writer
-	if rb.hasHeader {
+	if rb.version != 0 {
 		w = NewAppender(f)
 	} else if w, err = NewWriter(f); err != nil {
 		return nil, nil, fmt.Errorf("write result file %s: %w", path, unwrapPath(err))

@@ -11,50 +11,82 @@ import (
 	"time"
 )
 
-// Read reads a result CSV back: the Results that a Writer wrote, in file order.
+// Read reads a result CSV back: the Results that a Writer wrote, in file order. It
+// reads both formats (see ReadVersion); rows of a Version1 file have an empty
+// ExcludedPlans and RowKey.
 //
 // Read is lenient about the one thing a killed run leaves behind, a torn last line (a
 // last row without its newline, or with the wrong number of fields, or cut inside a
 // quoted cell): it drops it. An empty input, or one holding only part of the header,
 // holds no rows. Anything else that is not as a Writer writes it is an error naming
-// the file line: a header other than Header, a malformed row before the last.
+// the file line: a header other than Header or HeaderV1, a malformed row before the
+// last.
 func Read(r io.Reader) ([]Result, error) {
-	rr, err := readResults(r)
+	rs, _, err := ReadVersion(r)
+	return rs, err
+}
+
+// ReadVersion is Read that also reports the version of the file's format: Version2
+// for a file with Header, Version1 for one with HeaderV1, 0 for an input without a
+// whole header (empty, or cut short), which holds no rows. A resumed run refuses a
+// Version1 file (Resume does); a report on one reads it.
+func ReadVersion(r io.Reader) ([]Result, Version, error) {
+	rb, err := readResults(r)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return rr.results, nil
+	return rb.results, rb.version, nil
 }
 
 // readBack is what readResults found in a result CSV.
 type readBack struct {
-	results   []Result
-	hasHeader bool  // false: the input is empty or holds only part of the header
-	end       int64 // byte offset just past the last complete row (or the header)
+	results []Result
+	version Version // 0: the input is empty or holds only part of the header
+	end     int64   // byte offset just past the last complete row (or the header)
+}
+
+// readHeader reads a result CSV's header and tells its version: 0 for an input that
+// is empty or holds only the start of a header.
+func readHeader(r io.Reader) (Version, error) {
+	hdr := make([]byte, len(headerLine))
+	n, err := io.ReadFull(r, hdr[:len(headerLineV1)])
+	if err == nil && string(hdr[:n]) == headerLineV1 {
+		return Version1, nil
+	}
+	if err == nil && string(hdr[:n]) == headerLine[:n] {
+		var m int
+		m, err = io.ReadFull(r, hdr[n:])
+		n += m
+	}
+	switch got := string(hdr[:n]); {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if strings.HasPrefix(headerLine, got) || strings.HasPrefix(headerLineV1, got) {
+			return 0, nil // empty, or a torn header: no rows yet
+		}
+		return 0, foreignHeader(hdr[:n])
+	case err != nil:
+		return 0, err
+	case got != headerLine:
+		return 0, foreignHeader(hdr[:n])
+	}
+	return Version2, nil
 }
 
 // readResults reads a result CSV and reports where its last complete row ends.
 func readResults(r io.Reader) (readBack, error) {
-	hdr := make([]byte, len(headerLine))
-	n, err := io.ReadFull(r, hdr)
-	switch {
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		if headerLine[:n] == string(hdr[:n]) {
-			return readBack{}, nil // empty, or a torn header: no rows yet
-		}
-		return readBack{}, foreignHeader(hdr[:n])
-	case err != nil:
+	v, err := readHeader(r)
+	if err != nil || v == 0 {
 		return readBack{}, err
-	case string(hdr) != headerLine:
-		return readBack{}, foreignHeader(hdr)
 	}
-
-	base := int64(len(headerLine))
+	columns, base := numColumns, int64(len(headerLine))
+	if v == Version1 {
+		columns, base = numColumnsV1, int64(len(headerLineV1))
+	}
 	tr := &tailReader{r: r, base: base}
 	cr := csv.NewReader(tr)
 	cr.FieldsPerRecord = -1 // checked here, to tell a torn last row from a bad one
 	cr.ReuseRecord = true
-	rb := readBack{hasHeader: true, end: base}
+	rb := readBack{version: v, end: base}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -73,8 +105,8 @@ func readResults(r io.Reader) (readBack, error) {
 			line++ // the header is line 1
 			end := base + cr.InputOffset()
 			switch {
-			case len(rec) != numColumns:
-				problem = fmt.Sprintf("%d fields, want %d", len(rec), numColumns)
+			case len(rec) != columns:
+				problem = fmt.Sprintf("%d fields, want %d", len(rec), columns)
 			case tr.byteAt(end-1) != '\n':
 				problem = "no newline at the end of the row"
 			default:
@@ -92,7 +124,7 @@ func readResults(r io.Reader) (readBack, error) {
 		if _, err := cr.Read(); err != io.EOF {
 			return readBack{}, fmt.Errorf("line %d: malformed row: %s", line, problem)
 		}
-		if err := checkTornTail(tr.from(rb.end)); err != nil {
+		if err := checkTornTail(tr.from(rb.end), columns); err != nil {
 			return readBack{}, fmt.Errorf("line %d: malformed row: %s (%w)", line, problem, err)
 		}
 		return rb, nil
@@ -102,12 +134,12 @@ func readResults(r io.Reader) (readBack, error) {
 // checkTornTail makes sure that what is about to be dropped as a torn last row is no
 // more than part of one row. A quote opened by hand in a row before the last makes
 // everything after it look like one unterminated cell; dropping that would lose rows.
-func checkTornTail(tail []byte) error {
+func checkTornTail(tail []byte, columns int) error {
 	lines := bytes.Split(tail, []byte("\n"))
 	for _, l := range lines[1:] {
 		cr := csv.NewReader(bytes.NewReader(l))
 		rec, err := cr.Read()
-		if err != nil || len(rec) != numColumns {
+		if err != nil || len(rec) != columns {
 			continue
 		}
 		if _, err := parseRecord(rec); err == nil {
@@ -117,7 +149,7 @@ func checkTornTail(tail []byte) error {
 	return nil
 }
 
-// foreignHeader is the error for a file that does not start with the result header.
+// foreignHeader is the error for a file that does not start with a result header.
 func foreignHeader(first []byte) error {
 	if i := bytes.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
@@ -141,7 +173,7 @@ func parseRecord(rec []string) (Result, error) {
 	r.LicenseGroup = uncell(rec[6])
 	r.Status = Status(uncell(rec[7]))
 	if !r.Status.Valid() {
-		return Result{}, fmt.Errorf("status %q is not one of succeeded, failed, skipped, planned", r.Status)
+		return Result{}, fmt.Errorf("status %q is not one of %s", r.Status, statusList)
 	}
 	if r.HTTPStatus, err = parseInt(Header[8], rec[8], true); err != nil {
 		return Result{}, err
@@ -160,6 +192,10 @@ func parseRecord(rec []string) (Result, error) {
 		r.FinishedAt = r.FinishedAt.UTC()
 	}
 	r.UserID = uncell(rec[15])
+	if len(rec) == numColumns {
+		r.ExcludedPlans = uncell(rec[16])
+		r.RowKey = uncell(rec[17])
+	}
 	return r, nil
 }
 
@@ -212,8 +248,6 @@ func (t *tailReader) from(off int64) []byte { return t.buf[off-t.base:] }
 func ResumeKey(customer, user, sku, removeSku string) string {
 	return keyPart(customer) + "\x00" + keyPart(user) + "\x00" + keyPart(sku) + "\x00" + keyPart(removeSku)
 }
-
-func keyPart(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // Succeeded returns the ResumeKey of every succeeded row of results: the changes a
 // resumed run must not send again.

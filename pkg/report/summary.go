@@ -10,9 +10,6 @@ import (
 	"time"
 )
 
-// statuses lists the statuses in the order the summary shows them.
-var statuses = []Status{StatusSucceeded, StatusFailed, StatusSkipped, StatusPlanned}
-
 // Summary is what a run did, for people (WriteText) and for programs (its JSON form,
 // with the snake_case field names given in the tags; Elapsed is "elapsed_seconds", a
 // number of seconds). Add tallies result rows; the caller fills in the rest.

@@ -107,7 +107,7 @@ func TestSummaryJSON(t *testing.T) {
 		"rows":                5.0,
 		"correlation_id":      "8e1d7c4a-0000-4000-8000-000000000001",
 		"output":              "results.csv",
-		"counts":              map[string]any{"succeeded": 3.0, "failed": 1.0, "skipped": 1.0, "planned": 0.0},
+		"counts":              map[string]any{"succeeded": 3.0, "unchanged": 0.0, "failed": 1.0, "skipped": 1.0, "planned": 0.0},
 	}
 	for k, want := range checks {
 		if !reflect.DeepEqual(got[k], want) {
@@ -133,7 +133,7 @@ func TestSummaryJSONEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`"by_sku":{}`, `"by_customer":{}`, `"capacity":[]`, `"requests_per_second":7.5`,
-		`"counts":{"failed":0,"planned":0,"skipped":0,"succeeded":0}`} {
+		`"counts":{"failed":0,"planned":0,"skipped":0,"succeeded":0,"unchanged":0}`} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("%s lacks %s", data, want)
 		}
