@@ -156,6 +156,12 @@ func cell(s string) string {
 	return s
 }
 
+// Unquote reverses the neutralisation of a cell against spreadsheet formulas that
+// the result CSV, the rollback file and WriteRetryInput apply: a cell written as
+// "'=x" is "=x". A reader of a rollback or retry file used as an input applies it to
+// every cell. A cell without such a quote is returned as it is.
+func Unquote(s string) string { return uncell(s) }
+
 // uncell reverses the neutralisation of cell.
 func uncell(s string) string {
 	if len(s) > 1 && s[0] == '\'' && quoted(s[1:]) {
