@@ -8,41 +8,68 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 )
 
 // RollbackHeader is the header of a rollback file: bulkassign's own input format, so
-// that `bulkassign run --input <output>.rollback.csv` undoes a run.
-var RollbackHeader = []string{"customer", "user", "sku", "remove_sku", "excluded_plans"}
+// that a run with the rollback file as its input undoes a run, plus columns for
+// people that an input reader ignores: line (the input lines of the run the row
+// undoes, ';'-separated), sku_name and remove_sku_name (product names).
+var RollbackHeader = []string{"line", "customer", "user", "sku", "sku_name", "remove_sku", "remove_sku_name", "excluded_plans"}
+
+// RollbackHeaderV1 is the header of a rollback file of an older bulkassign. ReadRollback
+// reads such a file; OpenRollback does not append to it.
+var RollbackHeaderV1 = []string{"customer", "user", "sku", "remove_sku", "excluded_plans"}
+
+// RollbackPath is the rollback file of the result file output: output + ".rollback.csv".
+func RollbackPath(output string) string { return output + ".rollback.csv" }
 
 // RollbackRow is one input row that undoes part of a run: Sku is a product SKU ID to
 // assign again (with ExcludedPlans, service plan IDs, as the user had it), RemoveSku
-// one to remove again; both make a swap back.
+// one to remove again; both make a swap back. Lines, SkuName and RemoveSkuName are
+// for people reading the file.
 type RollbackRow struct {
+	Lines         []int // the input lines whose update the row undoes
 	Customer      string
 	User          string
 	Sku           string
+	SkuName       string
 	RemoveSku     string
+	RemoveSkuName string
 	ExcludedPlans []string
 }
 
 // RollbackFile is a rollback CSV on disk, appended to one row per write. Like
 // Writer, it is not safe for concurrent use.
+//
+// Its cells are neutralised against spreadsheet formulas as the result CSV's are
+// (Unquote reverses it), and a line break inside a cell is written as a space, so
+// that every row is one line of the file and a crash tears at most the last.
 type RollbackFile struct {
 	f    *os.File
 	path string
 	buf  bytes.Buffer
 	cw   *csv.Writer
+	rec  [8]string
 	err  error
 }
 
+var (
+	rollbackHeaderLine   = strings.Join(RollbackHeader, ",") + "\n"
+	rollbackHeaderLineV1 = strings.Join(RollbackHeaderV1, ",") + "\n"
+)
+
 // OpenRollback opens the rollback file at path for appending, creating it with its
 // header when it does not exist or is empty. A last line torn by a crash (no newline)
-// is cut off first; a file with another header is refused.
+// is cut off first. It refuses a symbolic link and anything but a regular file, a
+// file with another header, and a rollback file of an older bulkassign (an error that
+// is ErrOldFormat); each is left as it is.
 func OpenRollback(path string) (*RollbackFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+	f, err := openRegular(path, os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
-		return nil, fmt.Errorf("open rollback file %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("open rollback file %s: %w", path, err)
 	}
 	rf := &RollbackFile{f: f, path: path}
 	rf.cw = csv.NewWriter(&rf.buf)
@@ -58,30 +85,28 @@ func (r *RollbackFile) prepare() error {
 	if err != nil {
 		return fmt.Errorf("read rollback file %s: %w", r.path, unwrapPath(err))
 	}
-	header := strings.Join(RollbackHeader, ",") + "\n"
+	keep := int64(0) // a file without a whole header is rewritten from the start
 	switch {
-	case len(data) == 0:
-		_, err = r.f.Write([]byte(header))
-	case !bytes.HasPrefix(data, []byte(header)) && !bytes.HasPrefix([]byte(header), data):
-		return fmt.Errorf("open rollback file %s: it is not a bulkassign rollback file (its header is not %q); move it away", r.path, strings.TrimSpace(header))
+	case bytes.HasPrefix(data, []byte(rollbackHeaderLine)):
+		keep = int64(bytes.LastIndexByte(data, '\n') + 1) // complete lines only
+	case strings.HasPrefix(rollbackHeaderLine, string(data)) ||
+		strings.HasPrefix(rollbackHeaderLineV1, string(data)):
+	case bytes.HasPrefix(data, []byte(rollbackHeaderLineV1)):
+		return fmt.Errorf("open rollback file %s: %w", r.path, ErrOldFormat)
 	default:
-		// Keep complete lines only; a header cut short is written again.
-		keep := int64(bytes.LastIndexByte(data, '\n') + 1)
-		if keep < int64(len(header)) {
-			keep = 0
-		}
-		if err = r.f.Truncate(keep); err == nil {
-			_, err = r.f.Seek(keep, io.SeekStart)
-		}
-		if err == nil && keep == 0 {
-			_, err = r.f.Write([]byte(header))
-		}
+		return fmt.Errorf("open rollback file %s: it is not a bulkassign rollback file (its header is not %q); move it away",
+			r.path, strings.TrimSpace(rollbackHeaderLine))
+	}
+	if err = r.f.Truncate(keep); err == nil {
+		_, err = r.f.Seek(keep, io.SeekStart)
+	}
+	if err == nil && keep == 0 {
+		_, err = r.f.Write([]byte(rollbackHeaderLine))
 	}
 	if err != nil {
 		return fmt.Errorf("prepare rollback file %s: %w", r.path, unwrapPath(err))
 	}
-	_, err = r.f.Seek(0, io.SeekEnd)
-	return err
+	return nil
 }
 
 // Path returns the rollback file's path.
@@ -93,11 +118,21 @@ func (r *RollbackFile) Write(row RollbackRow) error {
 	if r.err != nil {
 		return r.err
 	}
-	if row.Sku == "" && row.RemoveSku == "" {
+	if strings.TrimSpace(row.Sku) == "" && strings.TrimSpace(row.RemoveSku) == "" {
 		return errors.New("write rollback row: it names no SKU")
 	}
+	lines := slices.Compact(slices.Sorted(slices.Values(row.Lines)))
+	ls := make([]string, len(lines))
+	for i, l := range lines {
+		ls[i] = strconv.Itoa(l)
+	}
+	r.rec = [8]string{strings.Join(ls, ";"), row.Customer, row.User, row.Sku, row.SkuName, row.RemoveSku,
+		row.RemoveSkuName, strings.Join(row.ExcludedPlans, ";")}
+	for i, c := range r.rec {
+		r.rec[i] = cell(oneLine(c))
+	}
 	r.buf.Reset()
-	_ = r.cw.Write([]string{row.Customer, row.User, row.Sku, row.RemoveSku, strings.Join(row.ExcludedPlans, ";")})
+	_ = r.cw.Write(r.rec[:])
 	r.cw.Flush()
 	if err := r.cw.Error(); err != nil {
 		r.err = fmt.Errorf("write rollback file %s: %w", r.path, err)
@@ -108,6 +143,19 @@ func (r *RollbackFile) Write(row RollbackRow) error {
 		return r.err
 	}
 	return nil
+}
+
+// oneLine writes every line break of s as a space.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Close syncs and closes the file. Closing a closed file does nothing.

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -13,33 +15,114 @@ func TestRollbackFileAppendsAcrossOpensAndDropsATornLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rf.Write(RollbackRow{Customer: "c", User: "ann@contoso.com", RemoveSku: "e5"}); err != nil {
+	if err := rf.Write(RollbackRow{Lines: []int{2}, Customer: "c", User: "ann@contoso.com", RemoveSku: "e5", RemoveSkuName: "Microsoft 365 E5"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rf.Write(RollbackRow{Customer: "c", User: "bob@contoso.com", Sku: "e3", RemoveSku: "e5", ExcludedPlans: []string{"p1", "p2"}}); err != nil {
+	if err := rf.Write(RollbackRow{Lines: []int{7, 3, 7}, Customer: "c", User: "bob@contoso.com", Sku: "e3", SkuName: "Office 365 E3",
+		RemoveSku: "e5", ExcludedPlans: []string{"p1", "p2"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rf.Write(RollbackRow{Customer: "c", User: "x"}); err == nil {
+	if err := rf.Write(RollbackRow{Customer: "c", User: "x", Sku: " "}); err == nil {
 		t.Fatal("a row naming no SKU was written")
 	}
 	rf.Close()
 	// A crash mid-row leaves a torn line: reopening cuts it and appends after.
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString("c,carol@contoso.com,e")
+	f.WriteString("4,c,carol@contoso.com,e")
 	f.Close()
+	if rows, err := ReadRollback(path); err != nil || len(rows) != 2 {
+		t.Fatalf("ReadRollback of a torn file: %d rows, %v; want the 2 whole ones", len(rows), err)
+	}
 	rf, err = OpenRollback(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rf.Write(RollbackRow{Customer: "c", User: "dan@contoso.com", Sku: "e3"})
+	rf.Write(RollbackRow{Lines: []int{5}, Customer: "c", User: "dan@contoso.com", Sku: "e3"})
 	rf.Close()
 	b, _ := os.ReadFile(path)
-	want := "customer,user,sku,remove_sku,excluded_plans\n" +
-		"c,ann@contoso.com,,e5,\n" +
-		"c,bob@contoso.com,e3,e5,p1;p2\n" +
-		"c,dan@contoso.com,e3,,\n"
+	want := "line,customer,user,sku,sku_name,remove_sku,remove_sku_name,excluded_plans\n" +
+		"2,c,ann@contoso.com,,,e5,Microsoft 365 E5,\n" +
+		"3;7,c,bob@contoso.com,e3,Office 365 E3,e5,,p1;p2\n" +
+		"5,c,dan@contoso.com,e3,,,,\n"
 	if string(b) != want {
 		t.Fatalf("file:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+func TestRollbackNeutralisesFormulasAndReadsBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	rf, err := OpenRollback(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []RollbackRow{
+		{Lines: []int{2, 9}, Customer: "c", User: "=HYPERLINK(\"http://x\")", Sku: "+sku", SkuName: "-Name\nwith a break",
+			RemoveSku: "@rm", RemoveSkuName: "\tname", ExcludedPlans: []string{"=p1", "p2"}},
+		{Customer: "c, with comma", User: "'=already", RemoveSku: "\rid"},
+	}
+	for _, r := range rows {
+		if err := rf.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rf.Close()
+	b, _ := os.ReadFile(path)
+	for i, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")[1:] {
+		for _, c := range strings.Split(line, ",") {
+			c = strings.TrimPrefix(c, `"`)
+			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+				t.Errorf("row %d: cell %q would run in a spreadsheet: %s", i, c, line)
+			}
+		}
+	}
+	if strings.Count(string(b), "\n") != 3 {
+		t.Fatalf("a row spans lines:\n%s", b)
+	}
+	got, err := ReadRollback(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows[0].SkuName = "-Name with a break"
+	rows[1].RemoveSku = " id" // the carriage return is written as a space
+	if !reflect.DeepEqual(got, rows) {
+		t.Fatalf("read back %#v\nwant %#v", got, rows)
+	}
+}
+
+func TestRollbackOldFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	old := "customer,user,sku,remove_sku,excluded_plans\nc,ann@contoso.com,,e5,\nc,bob@contoso.com,e3,e5,p1;p2\n"
+	os.WriteFile(path, []byte(old), 0o644)
+	_, err := OpenRollback(path)
+	if !errors.Is(err, ErrOldFormat) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "older bulkassign") {
+		t.Fatalf("got %v, want ErrOldFormat", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != old {
+		t.Fatal("the old file changed")
+	}
+	got, err := ReadRollback(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []RollbackRow{{Customer: "c", User: "ann@contoso.com", RemoveSku: "e5"},
+		{Customer: "c", User: "bob@contoso.com", Sku: "e3", RemoveSku: "e5", ExcludedPlans: []string{"p1", "p2"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %#v", got)
+	}
+}
+
+func TestRollbackTornHeaderIsRewritten(t *testing.T) {
+	for _, torn := range []string{"", "line,cust", "customer,user"} {
+		path := filepath.Join(t.TempDir(), "r.csv")
+		os.WriteFile(path, []byte(torn), 0o644)
+		rf, err := OpenRollback(path)
+		if err != nil {
+			t.Fatalf("%q: %v", torn, err)
+		}
+		rf.Close()
+		if b, _ := os.ReadFile(path); string(b) != rollbackHeaderLine {
+			t.Fatalf("%q became %q", torn, b)
+		}
 	}
 }
 
@@ -51,5 +134,33 @@ func TestRollbackFileRefusesAForeignFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "name,email\nann,ann@x\n" {
 		t.Fatal("foreign file changed")
+	}
+	if _, err := ReadRollback(path); err == nil || !strings.Contains(err.Error(), "not a bulkassign rollback file") {
+		t.Fatalf("ReadRollback: %v", err)
+	}
+}
+
+func TestRollbackRefusesALinkAndADirectory(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "precious.csv")
+	os.WriteFile(target, []byte(rollbackHeaderLine), 0o644)
+	link := filepath.Join(dir, "out.csv.rollback.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if _, err := OpenRollback(link); err == nil || !strings.Contains(err.Error(), "symbolic link") || !strings.Contains(err.Error(), link) {
+		t.Fatalf("got %v, want a refusal of the link", err)
+	}
+	if _, err := ReadRollback(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("ReadRollback: %v", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != rollbackHeaderLine {
+		t.Fatalf("the link's target changed: %q", b)
+	}
+	if _, err := OpenRollback(dir); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("a directory: %v", err)
+	}
+	if _, err := ReadRollback(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
 	}
 }
