@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -9,11 +10,18 @@ import (
 	"text/tabwriter"
 )
 
-// CapacityRow is the capacity check of one SKU of one customer: the units available
-// before the run (availableUnits of the subscribedskus call,
+// CapacityRow is the capacity check of one SKU of one customer, for a plan that is a
+// diff (a row whose user already holds the SKU is unchanged and takes no seat): the
+// units available before the run (availableUnits of the subscribedskus call,
 // https://learn.microsoft.com/en-us/partner-center/developer/get-available-licenses-by-license-group),
-// the units the input requests, and the units its removals free. Freed units are
-// shown apart: they come back only once the removals have gone through.
+// the rows whose user already holds it (Held: no seat needed), the rows that assign it
+// (ToAssign), the rows that remove it (ToFree), the seats the run takes (Needed), and
+// what is left after (LeftAfter, Available less Needed) or missing (Shortfall). Freed
+// units are shown apart: they come back only once the removals have gone through.
+//
+// Its JSON form has the snake_case names of the tags and two more, kept for programs
+// written against the form before the diff: "requested", the rows that ask for the
+// SKU (Held + ToAssign), and "freed" (ToFree).
 type CapacityRow struct {
 	Customer      string `json:"customer"`
 	SkuName       string `json:"sku_name"`
@@ -21,21 +29,37 @@ type CapacityRow struct {
 	SkuID         string `json:"sku_id"`
 	LicenseGroup  string `json:"license_group"`
 	Available     int    `json:"available"`
-	Requested     int    `json:"requested"`
-	Freed         int    `json:"freed"`
+	Held          int    `json:"held"`
+	ToAssign      int    `json:"to_assign"`
+	ToFree        int    `json:"to_free"`
+	Needed        int    `json:"needed"`
 	LeftAfter     int    `json:"left_after"`
 	Shortfall     int    `json:"shortfall"`
+}
+
+// MarshalJSON encodes the row under its tags, plus "requested" and "freed".
+func (r CapacityRow) MarshalJSON() ([]byte, error) {
+	type plain CapacityRow
+	return json.Marshal(struct {
+		plain
+		Requested int `json:"requested"`
+		Freed     int `json:"freed"`
+	}{plain(r), r.Held + r.ToAssign, r.ToFree})
 }
 
 // shortMarker ends every row of the capacity table that is short of units.
 const shortMarker = "<-- SHORT"
 
+// upperBoundNote is written under a capacity table whose counts are upper bounds.
+const upperBoundNote = "Users were not read: counts are upper bounds (a user who already holds a SKU is counted as needing a seat)."
+
 // WriteCapacityTable writes rows as an aligned table, in the order given, and marks
 // each row short of units with "<-- SHORT". A line under the table counts the short
-// rows.
-func WriteCapacityTable(w io.Writer, rows []CapacityRow) error {
+// rows; another says so when the counts are upper bounds (upperBound: the users were
+// not read, so a user who already holds a SKU counts as needing a seat).
+func WriteCapacityTable(w io.Writer, rows []CapacityRow, upperBound bool) error {
 	tw := newTable(w)
-	fmt.Fprintln(tw, "CUSTOMER\tSKU\tPART NUMBER\tLICENSE GROUP\tAVAILABLE\tREQUESTED\tFREED\tLEFT AFTER\tSHORTFALL\t")
+	fmt.Fprintln(tw, "CUSTOMER\tSKU\tPART NUMBER\tLICENSE GROUP\tAVAILABLE\tHELD\tTO ASSIGN\tTO FREE\tNEEDED\tLEFT AFTER\tSHORTFALL\t")
 	short, missing := 0, 0
 	for _, r := range rows {
 		mark := ""
@@ -44,22 +68,45 @@ func WriteCapacityTable(w io.Writer, rows []CapacityRow) error {
 			short++
 			missing += r.Shortfall
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n",
 			text(r.Customer), text(r.SkuName), text(r.SkuPartNumber), text(r.LicenseGroup),
-			r.Available, r.Requested, r.Freed, r.LeftAfter, r.Shortfall, mark)
+			r.Available, r.Held, r.ToAssign, r.ToFree, r.Needed, r.LeftAfter, r.Shortfall, mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write capacity table: %w", err)
 	}
-	var err error
+	var notes strings.Builder
 	switch {
 	case len(rows) == 0:
-		_, err = fmt.Fprintln(w, "No licenses to assign or remove.")
+		notes.WriteString("No licenses to assign or remove.\n")
 	case short > 0:
-		_, err = fmt.Fprintf(w, "%d of %d SKU(s) short of units, %d unit(s) missing in all.\n", short, len(rows), missing)
+		fmt.Fprintf(&notes, "%d of %d SKU(s) short of units, %d unit(s) missing in all.\n", short, len(rows), missing)
 	}
-	if err != nil {
+	if upperBound && len(rows) > 0 {
+		notes.WriteString(upperBoundNote + "\n")
+	}
+	if _, err := io.WriteString(w, notes.String()); err != nil {
 		return fmt.Errorf("write capacity table: %w", err)
+	}
+	return nil
+}
+
+// WriteCapacityJSON writes the capacity check as one JSON document, for programs:
+// {"capacity": [rows as CapacityRow encodes them], "upper_bound": upperBound}, indented,
+// with a final newline. No rows encode as [].
+func WriteCapacityJSON(w io.Writer, rows []CapacityRow, upperBound bool) error {
+	if rows == nil {
+		rows = []CapacityRow{}
+	}
+	b, err := json.MarshalIndent(struct {
+		Capacity   []CapacityRow `json:"capacity"`
+		UpperBound bool          `json:"upper_bound"`
+	}{rows, upperBound}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write capacity JSON: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write capacity JSON: %w", err)
 	}
 	return nil
 }
