@@ -54,7 +54,7 @@ func Create(path string) (*File, error) {
 			if st, serr := os.Stat(path); serr == nil && st.IsDir() {
 				return nil, fmt.Errorf("create result file %s: it is a directory; name a file", path)
 			}
-			return nil, fmt.Errorf("create result file %s: %w; pass --resume to continue that run or choose another path",
+			return nil, fmt.Errorf("create result file %s: %w; resume that run to continue it, or choose another path",
 				path, fs.ErrExist)
 		}
 		return nil, fmt.Errorf("create result file %s: %w", path, unwrapPath(err))

@@ -97,7 +97,7 @@ func TestCreateRefusesExistingFile(t *testing.T) {
 	if err == nil {
 		t.Fatal("Create overwrote an existing file")
 	}
-	for _, want := range []string{path, "--resume", "another path"} {
+	for _, want := range []string{path, "resume that run", "another path"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

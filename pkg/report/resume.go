@@ -45,7 +45,7 @@ func (e *ResumeMismatchError) Error() string {
 		}
 		parts = append(parts, "the input is not the file the result file was made from: "+strings.Join(what, "; "))
 	}
-	return "resume: " + strings.Join(parts, "; ") +
+	return "resume run: " + strings.Join(parts, "; ") +
 		". A resumed run needs the same input and settings as the run it continues; to run an edited file, " +
 		"use a new output (the plan sends only what changes)"
 }
