@@ -177,7 +177,7 @@ func TestNoTokenInErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = c.GetSubscribedSkus(context.Background(), testCustomer, Group1)
+		_, _, err = c.GetSubscribedSkus(context.Background(), testCustomer, "Group1")
 		var te *TransportError
 		if !errors.As(err, &te) || te.Op != "get subscribed skus" || te.Attempts != 5 {
 			t.Fatalf("err = %v, want a *TransportError after 5 attempts", err)

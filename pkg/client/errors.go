@@ -8,28 +8,11 @@ import (
 	"time"
 )
 
-// Response describes how one logical call went: the last HTTP answer (if any) and how
-// many attempts the call took. Every method returns a non-nil *Response, also with an
-// error, so that callers can always report the attempt count and the request ID.
-type Response struct {
-	// StatusCode is the status of the last attempt's answer, 0 if none arrived.
-	StatusCode int
-	// Header is the last answer's header, nil if none arrived.
-	Header http.Header
-	// RequestID is the MS-RequestId the call sent on every attempt.
-	RequestID string
-	// CorrelationID is the client's MS-CorrelationId.
-	CorrelationID string
-	// Attempts is how many HTTP attempts the call made (1 if it was not retried, 0 if
-	// the call failed before sending anything).
-	Attempts int
-}
-
-// APIError is a non-2xx answer from Partner Center. Code is the API's error code as a
-// string (the docs send it as a number or a string); Description has HTML entities
-// unescaped. Test for it with errors.As; a *ThrottleError is also found as an *APIError.
-//
-// See https://learn.microsoft.com/partner-center/developer/error-codes
+// APIError is a non-2xx answer from an API. Code is the API's error code as a string
+// (Partner Center sends a number or a string, Graph a word such as Request_BadRequest);
+// Description has HTML entities unescaped. Reason is what the refusal means, as far as
+// the backend can tell. Test for it with errors.As; a *ThrottleError is also found as an
+// *APIError.
 type APIError struct {
 	Op            string // the call, e.g. "update licenses"; no URL, no token
 	StatusCode    int
@@ -40,6 +23,37 @@ type APIError struct {
 	RequestID     string
 	CorrelationID string
 	Attempts      int
+	// Reason classifies the refusal for the row it concerns; ReasonUnknown when the
+	// backend cannot tell.
+	Reason Reason
+}
+
+// Reason is what a refusal means for a row, whatever the API's words for it.
+type Reason string
+
+// The reasons backends recognise. A row's message leads with the reason's text.
+const (
+	ReasonUnknown             Reason = ""
+	ReasonUnauthorized        Reason = "credentials rejected"
+	ReasonMFARequired         Reason = "token lacks multi-factor authentication"
+	ReasonMissingRole         Reason = "missing role"
+	ReasonThrottled           Reason = "throttled"
+	ReasonUserNotFound        Reason = "user not found"
+	ReasonNoUsageLocation     Reason = "no usage location"
+	ReasonNoSeats             Reason = "no free seat"
+	ReasonUnknownSku          Reason = "SKU not in the tenant"
+	ReasonNotHeld             Reason = "license not held"
+	ReasonInherited           Reason = "license inherited from a group"
+	ReasonConflictingPlans    Reason = "mutually exclusive plans"
+	ReasonMissingPrerequisite Reason = "missing prerequisite plan"
+	ReasonRedirected          Reason = "redirected"
+	ReasonService             Reason = "service error"
+)
+
+// Final reports whether no request of the run can succeed after this error: the
+// credentials were rejected, or they lack what every call needs.
+func (e *APIError) Final() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.Reason == ReasonMFARequired
 }
 
 // Error returns the call, the status, the API's code and description, and the IDs that
@@ -128,6 +142,7 @@ func (e *TransportError) Unwrap() error {
 // unchanged, and should not be printed.
 type AuthError struct {
 	Op       string
+	Tenant   string // the tenant the token was for; "" for an API with one token
 	Attempts int
 	Err      error
 	// known are the secrets the client knows (the last access token it used), always
@@ -140,6 +155,9 @@ func (e *AuthError) Error() string {
 	cause := "unknown error"
 	if e.Err != nil {
 		cause = scrubSecrets(e.Err.Error(), e.known...)
+	}
+	if e.Tenant != "" {
+		return fmt.Sprintf("%s: get access token for tenant %s: %s", e.Op, e.Tenant, cause)
 	}
 	return fmt.Sprintf("%s: get access token: %s", e.Op, cause)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,8 @@ func testOptions() []Option {
 	return []Option{
 		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})),
 		WithCorrelationID(testCorrelationID),
+		WithRequestIDHeader("MS-RequestId"),
+		WithCorrelationIDHeader("MS-CorrelationId"),
 	}
 }
 
@@ -155,9 +158,31 @@ func readAll(r *http.Request) string {
 	return string(b)
 }
 
-// assignOne is a LicenseUpdate that assigns testSku.
-func assignOne() LicenseUpdate {
-	return LicenseUpdate{LicensesToAssign: []LicenseAssignment{{SkuID: testSku}}}
+// assignOne is a license update body that assigns testSku.
+func assignOne() []byte {
+	return []byte(`{"licensesToAssign":[{"skuId":"` + testSku + `"}]}`)
+}
+
+// The core is tested through two calls shaped like Partner Center's (the backend
+// package tests the real ones): a POST that writes and a GET that reads.
+
+// UpdateLicenses POSTs body to the licenseupdates path of user.
+func (c *Client) UpdateLicenses(ctx context.Context, customer, user string, body []byte) (*Answer, *Response, error) {
+	call := &Call{Kind: Write}
+	u := c.Endpoint("v1/customers/" + url.PathEscape(customer) + "/users/" + url.PathEscape(user) + "/licenseupdates")
+	ans, err := c.Do(ctx, Request{Op: "update licenses", Method: http.MethodPost, URL: u, Body: body}, call)
+	return ans, &call.Response, err
+}
+
+// GetSubscribedSkus GETs the subscribedskus path of customer.
+func (c *Client) GetSubscribedSkus(ctx context.Context, customer string, groups ...string) (*Answer, *Response, error) {
+	call := &Call{Kind: Read}
+	u := c.Endpoint("v1/customers/" + url.PathEscape(customer) + "/subscribedskus")
+	if len(groups) > 0 {
+		u.RawQuery = url.Values{"licenseGroupIds": groups}.Encode()
+	}
+	ans, err := c.Do(ctx, Request{Op: "get subscribed skus", Method: http.MethodGet, URL: u}, call)
+	return ans, &call.Response, err
 }
 
 // countingLimiter counts Wait calls and records when they happened.
@@ -167,7 +192,9 @@ type countingLimiter struct {
 	err   error
 }
 
-func (l *countingLimiter) Wait(ctx context.Context) error {
+func (l *countingLimiter) Observe(*Call, Attempt) {}
+
+func (l *countingLimiter) Wait(ctx context.Context, _ *Call) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls = append(l.calls, time.Now())
@@ -197,3 +224,6 @@ func (l *attemptLog) all() []Attempt {
 	defer l.mu.Unlock()
 	return append([]Attempt(nil), l.attempts...)
 }
+
+// docs429 is the throttling body of Partner Center's api-notes.md.
+const docs429 = `{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 57 seconds."}`

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -105,6 +104,9 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return nil, fmt.Errorf("%s: must not carry a fragment", scrubURL(u))
 	}
+	if err := CheckEndpoint(u.String()); err != nil {
+		return nil, err
+	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 		if u.RawPath != "" {
@@ -187,23 +189,80 @@ func WithCorrelationID(id string) Option {
 	}
 }
 
-var localeRe = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
-
-// WithLocale sets the X-Locale header, en-US by default. It must look like a language
-// tag such as en-US or fr-FR.
-func WithLocale(locale string) Option {
+// WithHeader adds a header every request of the client carries (a backend's own, such
+// as Partner Center's X-Locale). name must be a valid header name; value must not hold
+// control characters. The client's own headers (Authorization, the request and
+// correlation IDs, Accept, User-Agent, Content-Type) cannot be set this way.
+func WithHeader(name, value string) Option {
 	return func(c *Client) error {
-		if !localeRe.MatchString(locale) {
-			return fmt.Errorf("locale %q: must be a language tag such as en-US", locale)
+		if !ValidHeaderName(name) {
+			return fmt.Errorf("header %q: not a valid header name", name)
 		}
-		c.locale = locale
+		switch http.CanonicalHeaderKey(name) {
+		case "Authorization", "Accept", "User-Agent", "Content-Type", "Content-Length":
+			return fmt.Errorf("header %s: set by the client itself", name)
+		}
+		if !ValidHeaderValue(value) {
+			return fmt.Errorf("header %s: the value holds control characters", name)
+		}
+		c.headers.Set(name, value)
 		return nil
 	}
 }
 
+// WithRequestIDHeader names the header that carries each call's request ID, the same on
+// every retry of the call (X-Request-Id by default; Partner Center's MS-RequestId,
+// Graph's client-request-id).
+func WithRequestIDHeader(name string) Option {
+	return func(c *Client) error {
+		if !ValidHeaderName(name) {
+			return fmt.Errorf("request ID header %q: not a valid header name", name)
+		}
+		c.requestIDHdr = name
+		return nil
+	}
+}
+
+// WithCorrelationIDHeader names the header that carries the client's correlation ID
+// on every request (none by default; Partner Center's MS-CorrelationId).
+func WithCorrelationIDHeader(name string) Option {
+	return func(c *Client) error {
+		if !ValidHeaderName(name) {
+			return fmt.Errorf("correlation ID header %q: not a valid header name", name)
+		}
+		c.correlHdr = name
+		return nil
+	}
+}
+
+// ValidHeaderName reports whether s is an HTTP field name (an RFC 9110 token).
+func ValidHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidHeaderValue reports whether s can be sent as a header value: no control
+// characters other than tab.
+func ValidHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // WithUserAgent sets the User-Agent header, "bulkassign/" + Version by default. It must
-// not be empty nor contain control characters. MS-PartnerCenter-Client always names
-// bulkassign and its version.
+// not be empty nor contain control characters.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) error {
 		if strings.TrimSpace(ua) == "" {
@@ -233,7 +292,8 @@ func WithRetryPolicy(p RetryPolicy) Option {
 }
 
 // WithLimiter paces the client's attempts: Wait is called before every attempt, retries
-// included, after any pause a 429 imposed. A *rate.Limiter fits. It must not be nil.
+// included, and Observe after it (a *Pacer or a *Pacing). It must not be nil. Without
+// one the client honours a 429's Retry-After and sets no pace.
 func WithLimiter(l Limiter) Option {
 	return func(c *Client) error {
 		if l == nil {

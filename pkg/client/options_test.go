@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"net/http"
 	"reflect"
 	"strings"
@@ -9,23 +8,26 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/time/rate"
 )
 
-func TestNewRequiresTokenSource(t *testing.T) {
+func TestNewRequiresTokenSourceAndBaseURL(t *testing.T) {
 	c, err := New(WithBaseURL("https://pc.test"))
-	if c != nil || err == nil || !strings.HasPrefix(err.Error(), "no token source: ") {
+	if c != nil || err == nil || !strings.HasPrefix(err.Error(), "new client: no token source") {
 		t.Errorf("New without token source = %v, %v; want a \"no token source\" error", c, err)
+	}
+	c, err = New(testOptions()...)
+	if c != nil || err == nil || !strings.HasPrefix(err.Error(), "new client: no base URL") {
+		t.Errorf("New without base URL = %v, %v; want a \"no base URL\" error", c, err)
 	}
 }
 
 func TestNewDefaults(t *testing.T) {
-	c, err := New(WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})))
+	c, err := New(WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})), WithBaseURL("https://pc.test"))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if c.BaseURL() != DefaultBaseURL || DefaultBaseURL != "https://api.partnercenter.microsoft.com/" {
-		t.Errorf("BaseURL() = %q, want %q", c.BaseURL(), DefaultBaseURL)
+	if c.BaseURL() != "https://pc.test/" {
+		t.Errorf("BaseURL() = %q, want %q", c.BaseURL(), "https://pc.test/")
 	}
 	if !reflect.DeepEqual(c.retry, DefaultRetryPolicy()) {
 		t.Errorf("retry policy = %+v, want the default", c.retry)
@@ -35,23 +37,30 @@ func TestNewDefaults(t *testing.T) {
 	if DefaultRetryPolicy() != want {
 		t.Errorf("DefaultRetryPolicy() = %+v, want %+v", DefaultRetryPolicy(), want)
 	}
-	if c.locale != "en-US" || c.userAgent != "bulkassign/"+Version || Version != "0.1.0" {
-		t.Errorf("locale %q, user agent %q", c.locale, c.userAgent)
+	if c.userAgent != "bulkassign/"+Version || c.requestIDHdr != "X-Request-Id" || c.correlHdr != "" {
+		t.Errorf("user agent %q, request ID header %q, correlation header %q", c.userAgent, c.requestIDHdr, c.correlHdr)
 	}
 	if c.hc == http.DefaultClient || c.hc.Timeout != defaultTimeout {
 		t.Errorf("HTTP client = %+v, want an own client with a timeout", c.hc)
+	}
+	if c.hc.CheckRedirect == nil {
+		t.Error("the HTTP client follows redirects: want none followed")
+	}
+	if _, ok := c.limiter.(*Pacer); !ok {
+		t.Errorf("default limiter = %T, want an unlimited *Pacer (the 429 gate)", c.limiter)
 	}
 }
 
 func TestOptionsAccept(t *testing.T) {
 	hc := &http.Client{}
-	lim := rate.NewLimiter(10, 1)
+	lim := NewPacer(10, 1)
 	p := RetryPolicy{MaxAttempts: 1}
 	c, err := New(append(testOptions(),
 		WithBaseURL("HTTP://127.0.0.1:8080"),
 		WithHTTPClient(hc),
 		WithCorrelationID("C73C9570-C352-459E-98A3-DAFE4BD8C821"),
-		WithLocale("pt-BR"),
+		WithHeader("X-Locale", "pt-BR"),
+		WithRequestIDHeader("client-request-id"),
 		WithUserAgent("acme-onboarding/2.1 (bulkassign)"),
 		WithRetryPolicy(p),
 		WithLimiter(lim),
@@ -61,9 +70,10 @@ func TestOptionsAccept(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	if c.BaseURL() != "http://127.0.0.1:8080/" || c.hc != hc || c.CorrelationID() != testCorrelationID ||
-		c.locale != "pt-BR" || c.userAgent != "acme-onboarding/2.1 (bulkassign)" || c.retry != p || c.limiter != lim || c.observer == nil {
-		t.Errorf("options not applied: base %q, correlation ID %q, locale %q, user agent %q, policy %+v",
-			c.BaseURL(), c.CorrelationID(), c.locale, c.userAgent, c.retry)
+		c.headers.Get("X-Locale") != "pt-BR" || c.requestIDHdr != "client-request-id" ||
+		c.userAgent != "acme-onboarding/2.1 (bulkassign)" || c.retry != p || c.limiter != lim || c.observer == nil {
+		t.Errorf("options not applied: base %q, correlation ID %q, headers %v, user agent %q, policy %+v",
+			c.BaseURL(), c.CorrelationID(), c.headers, c.userAgent, c.retry)
 	}
 }
 
@@ -77,6 +87,7 @@ func TestOptionsReject(t *testing.T) {
 		{"base URL relative", WithBaseURL("/v1"), "scheme must be http or https"},
 		{"base URL no scheme", WithBaseURL("api.partnercenter.microsoft.com"), "scheme must be http or https"},
 		{"base URL ftp", WithBaseURL("ftp://pc.test/"), "scheme must be http or https"},
+		{"base URL plain http to another host", WithBaseURL("http://pc.test/"), "plain http is refused"},
 		{"base URL no host", WithBaseURL("https:///v1"), "with a host"},
 		{"base URL opaque", WithBaseURL("https:pc.test"), "with a host"},
 		{"base URL userinfo", WithBaseURL("https://admin:hunter2-pass@pc.test/"), "must not carry user information"},
@@ -91,9 +102,10 @@ func TestOptionsReject(t *testing.T) {
 		{"correlation ID not a GUID", WithCorrelationID("run-42"), "must be a GUID"},
 		{"correlation ID braces", WithCorrelationID("{c73c9570-c352-459e-98a3-dafe4bd8c821}"), "must be a GUID"},
 		{"correlation ID no hyphens", WithCorrelationID("c73c9570c352459e98a3dafe4bd8c821"), "must be a GUID"},
-		{"locale empty", WithLocale(""), "locale"},
-		{"locale underscore", WithLocale("en_US"), "language tag"},
-		{"locale header injection", WithLocale("en-US\r\nX-Evil: 1"), "language tag"},
+		{"header name empty", WithHeader("", "x"), "not a valid header name"},
+		{"header injection", WithHeader("X-Locale", "en-US\r\nX-Evil: 1"), "control characters"},
+		{"header of the client", WithHeader("Authorization", "Bearer x"), "set by the client itself"},
+		{"request ID header", WithRequestIDHeader("bad header"), "not a valid header name"},
 		{"user agent empty", WithUserAgent(""), "user agent: must not be empty"},
 		{"user agent blank", WithUserAgent("   "), "must not be empty"},
 		{"user agent newline", WithUserAgent("bulkassign\r\nX-Evil: 1"), "control characters"},
@@ -125,10 +137,17 @@ func TestOptionsReject(t *testing.T) {
 	}
 }
 
-func TestLimiterIsRateLimiter(t *testing.T) {
-	// *rate.Limiter satisfies Limiter, so the runner can pass one directly.
-	var l Limiter = rate.NewLimiter(rate.Inf, 1)
-	if err := l.Wait(context.Background()); err != nil {
+
+func TestDefaultTransportKeepsAPoolsConnections(t *testing.T) {
+	c, err := New(append(testOptions(), WithBaseURL("https://pc.test/"))...)
+	if err != nil {
 		t.Fatal(err)
+	}
+	tr, ok := c.hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("default transport is %T", c.hc.Transport)
+	}
+	if tr.MaxIdleConnsPerHost < 8 {
+		t.Fatalf("default transport keeps %d idle connections per host, want at least a pool's 8", tr.MaxIdleConnsPerHost)
 	}
 }

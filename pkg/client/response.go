@@ -3,28 +3,30 @@ package client
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"time"
 )
 
-// errorBody is every error body shape Partner Center sends, decoded leniently:
+// errorBody is every error body shape the APIs send, decoded leniently:
 //
 //	{"code": 60012, "description": "...", "data": ["..."], "source": "PartnerFD"}
 //	{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 57 seconds."}
-//	{"error": {"code": "...", "message": "..."}}  (gateways)
+//	{"error": {"code": "...", "message": "..."}}  (Graph, gateways)
 //
 // Field names match in any case.
 //
 // See https://learn.microsoft.com/partner-center/developer/error-codes
 type errorBody struct {
-	Code        flexString  `json:"code"`
+	Code        FlexString  `json:"code"`
 	Description string      `json:"description"`
 	Message     string      `json:"message"`
-	Data        flexStrings `json:"data"`
+	Data        FlexStrings `json:"data"`
 	Source      string      `json:"source"`
 	Error       *struct {
-		Code    flexString `json:"code"`
+		Code    FlexString `json:"code"`
 		Message string     `json:"message"`
 	} `json:"error"`
 }
@@ -32,16 +34,16 @@ type errorBody struct {
 // checkResponse turns a final non-2xx answer into an *APIError, or a *ThrottleError for
 // a 429. A body that is empty or not JSON still gives an *APIError with the status.
 // Known secrets are scrubbed from the server's texts.
-func (c *Client) checkResponse(op string, resp *Response, ans *answer, retryAfter time.Duration, secrets ...string) error {
+func (c *Client) checkResponse(op string, resp *Response, ans *Answer, retryAfter time.Duration, secrets ...string) error {
 	e := APIError{
 		Op:            op,
-		StatusCode:    ans.status,
+		StatusCode:    ans.Status,
 		RequestID:     resp.RequestID,
 		CorrelationID: resp.CorrelationID,
 		Attempts:      resp.Attempts,
 	}
 	var b errorBody
-	if body := bytes.TrimSpace(ans.body); len(body) > 0 && body[0] == '{' && json.Unmarshal(body, &b) == nil {
+	if body := bytes.TrimSpace(ans.Body); len(body) > 0 && body[0] == '{' && json.Unmarshal(body, &b) == nil {
 		e.Code = string(b.Code)
 		e.Description = b.Description
 		if e.Description == "" {
@@ -62,19 +64,34 @@ func (c *Client) checkResponse(op string, resp *Response, ans *answer, retryAfte
 		}
 		e.Source = replaceKnown(b.Source, secrets)
 	}
-	if ans.status == http.StatusTooManyRequests {
+	switch {
+	case ans.Status >= 300 && ans.Status <= 399:
+		e.Reason = ReasonRedirected
+		where := "elsewhere"
+		if loc, err := url.Parse(ans.Header.Get("Location")); err == nil && loc.String() != "" {
+			where = scrubURL(loc)
+		}
+		e.Description = "the API redirected the call to " + where + "; redirects are not followed (they would carry the credentials elsewhere)"
+	case ans.Status == http.StatusUnauthorized:
+		e.Reason = ReasonUnauthorized
+	case ans.Status == http.StatusTooManyRequests:
+		e.Reason = ReasonThrottled
+	case ans.Status >= 500:
+		e.Reason = ReasonService
+	}
+	if ans.Status == http.StatusTooManyRequests {
 		return &ThrottleError{APIError: e, RetryAfter: retryAfter}
 	}
 	return &e
 }
 
-// flexString decodes a JSON string or number (or any other value, as its JSON text)
+// FlexString decodes a JSON string or number (or any other value, as its JSON text)
 // into a string, so that an error code decodes whether the server sends 60012 or
 // "60012". null decodes to "".
-type flexString string
+type FlexString string
 
 // UnmarshalJSON never fails on a well-formed value.
-func (s *flexString) UnmarshalJSON(b []byte) error {
+func (s *FlexString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || bytes.Equal(b, []byte("null")):
@@ -84,40 +101,49 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
-		*s = flexString(v)
+		*s = FlexString(v)
 	default:
-		*s = flexString(b)
+		*s = FlexString(b)
 	}
 	return nil
 }
 
-// flexStrings decodes an array of strings, tolerating a single string and elements
+// FlexStrings decodes an array of strings, tolerating a single string and elements
 // that are not strings (kept as their JSON text).
-type flexStrings []string
+type FlexStrings []string
 
 // UnmarshalJSON never fails on a well-formed value.
-func (ss *flexStrings) UnmarshalJSON(b []byte) error {
+func (ss *FlexStrings) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '[' {
-		var s flexString
+		var s FlexString
 		if err := s.UnmarshalJSON(b); err != nil {
 			return err
 		}
 		if s == "" {
 			*ss = nil
 		} else {
-			*ss = flexStrings{string(s)}
+			*ss = FlexStrings{string(s)}
 		}
 		return nil
 	}
-	var raw []flexString
+	var raw []FlexString
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	out := make(flexStrings, 0, len(raw))
+	out := make(FlexStrings, 0, len(raw))
 	for _, r := range raw {
 		out = append(out, string(r))
 	}
 	*ss = out
+	return nil
+}
+
+// DecodeJSON decodes an answer's body into v, naming the call and its request ID in
+// the error.
+func DecodeJSON(op string, resp *Response, body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%s: decode %s answer (request ID %s): %w", op, statusText(resp.StatusCode), resp.RequestID, err)
+	}
 	return nil
 }

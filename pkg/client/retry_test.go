@@ -276,8 +276,8 @@ func TestThrottlePausesEveryCall(t *testing.T) {
 			}
 			w.WriteHeader(http.StatusCreated)
 		})
-		limiter := &countingLimiter{}
-		c := setupInProcess(t, mux, WithLimiter(limiter))
+		log := &attemptLog{}
+		c := setupInProcess(t, mux, WithObserver(log.observe)) // the default limiter: the 429 gate
 		start := time.Now()
 
 		var wg sync.WaitGroup
@@ -308,15 +308,8 @@ func TestThrottlePausesEveryCall(t *testing.T) {
 				t.Errorf("user %s requests at %v, want %v", user, got, ts)
 			}
 		}
-		// The limiter is asked after the pause, once per attempt: 4 attempts in all.
-		calls := limiter.times()
-		if len(calls) != 4 {
-			t.Fatalf("limiter called %d times, want 4", len(calls))
-		}
-		for _, at := range calls[1:] {
-			if at.Sub(start) != 10*time.Second {
-				t.Errorf("limiter called at %v, want after the pause (10s)", at.Sub(start))
-			}
+		if n := len(log.all()); n != 4 {
+			t.Errorf("%d attempts observed, want 4", n)
 		}
 
 		// Once the pause has passed, calls go at once.
@@ -333,19 +326,19 @@ func TestThrottlePausesEveryCall(t *testing.T) {
 // cut short the pause an earlier one imposed.
 func TestShorterRetryAfterKeepsLongerPause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := setupInProcess(t, http.NotFoundHandler())
+		p := NewPacer(Unlimited, 1)
 		start := time.Now()
-		c.pause(10 * time.Second)
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 10 * time.Second})
 		time.Sleep(time.Second)
-		c.pause(2 * time.Second)
-		if err := c.waitPause(t.Context()); err != nil {
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 2 * time.Second})
+		if err := p.Wait(t.Context(), nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := time.Since(start); got != 10*time.Second {
 			t.Errorf("pause ended after %v, want 10s", got)
 		}
-		c.pause(3 * time.Second) // extends: now 13s
-		if err := c.waitPause(t.Context()); err != nil {
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second}) // a new pause: 13s
+		if err := p.Wait(t.Context(), nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := time.Since(start); got != 13*time.Second {
@@ -598,7 +591,7 @@ func TestLimiterCalledPerAttempt(t *testing.T) {
 	seq := &answerSequence{statuses: []int{201}}
 	mux.Handle(skusPath, seq)
 	_, resp, err := c.GetSubscribedSkus(context.Background(), testCustomer)
-	if !errors.Is(err, limiter.err) || !strings.HasPrefix(err.Error(), "get subscribed skus: wait for rate limiter") {
+	if !errors.Is(err, limiter.err) || !strings.HasPrefix(err.Error(), "get subscribed skus: wait for the limiter") {
 		t.Errorf("err = %v, want the limiter's error wrapped with the op", err)
 	}
 	if resp.Attempts != 0 || len(seq.recorded()) != 0 {
@@ -621,9 +614,9 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 		}
 		got := log.all()
 		want := []Attempt{
-			{Op: "update licenses", RequestID: resp.RequestID, Number: 1, StatusCode: 503},
-			{Op: "update licenses", RequestID: resp.RequestID, Number: 2, StatusCode: 429, RetryAfter: 2 * time.Second},
-			{Op: "update licenses", RequestID: resp.RequestID, Number: 3, StatusCode: 201},
+			{Op: "update licenses", Kind: Write, RequestID: resp.RequestID, Number: 1, StatusCode: 503},
+			{Op: "update licenses", Kind: Write, RequestID: resp.RequestID, Number: 2, StatusCode: 429, RetryAfter: 2 * time.Second},
+			{Op: "update licenses", Kind: Write, RequestID: resp.RequestID, Number: 3, StatusCode: 201},
 		}
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 			t.Errorf("observed\n%+v\nwant\n%+v", got, want)

@@ -131,7 +131,7 @@ func (b *builder) checkUpdate(members []int32) {
 		aSku, rSku := b.assignSku(r), b.removeSku(r)
 		line := int(r.line)
 		bad := false
-		var flags uint8
+		var flags uint16
 		dupOf, dupLabel := int32(-1), ""
 		if aSku >= 0 {
 			u := use(aSku)

@@ -59,10 +59,10 @@ func allRows(p *planner.Plan) []planner.Row {
 	return rows
 }
 
-func allUpdates(p *planner.Plan) []planner.Update {
-	us := make([]planner.Update, p.NumUpdates())
+func allChanges(p *planner.Plan) []planner.Change {
+	us := make([]planner.Change, p.NumChanges())
 	for i := range us {
-		us[i] = p.Update(i)
+		us[i] = p.Change(i)
 	}
 	return us
 }

@@ -40,24 +40,24 @@ func TestUpdatesWithCollidingHashes(t *testing.T) {
 	hashUser = func(int32, uint8, string) uint64 { return 42 }
 	defer func() { hashUser = real }()
 	got := plan()
-	if got.NumRows() != want.NumRows() || got.NumUpdates() != want.NumUpdates() {
-		t.Fatalf("colliding hashes: %d rows, %d updates; want %d, %d", got.NumRows(), got.NumUpdates(), want.NumRows(), want.NumUpdates())
+	if got.NumRows() != want.NumRows() || got.NumChanges() != want.NumChanges() {
+		t.Fatalf("colliding hashes: %d rows, %d updates; want %d, %d", got.NumRows(), got.NumChanges(), want.NumRows(), want.NumChanges())
 	}
 	for i := range want.NumRows() {
 		if g, w := got.Row(i), want.Row(i); !reflect.DeepEqual(g, w) {
 			t.Fatalf("row %d = %+v, want %+v", i, g, w)
 		}
 	}
-	for i := range want.NumUpdates() {
-		if g, w := got.Update(i), want.Update(i); !reflect.DeepEqual(g, w) {
+	for i := range want.NumChanges() {
+		if g, w := got.Change(i), want.Change(i); !reflect.DeepEqual(g, w) {
 			t.Fatalf("update %d = %+v, want %+v", i, g, w)
 		}
 	}
 	if !reflect.DeepEqual(got.Warnings, want.Warnings) || len(want.Warnings) == 0 {
 		t.Errorf("warnings differ or are missing:\n got %+v\nwant %+v", got.Warnings, want.Warnings)
 	}
-	last := want.Update(want.Row(want.NumRows() - 1).Update)
-	if len(last.Rows) != 3 || len(last.Body.LicensesToAssign) != 2 {
+	last := want.Change(want.Row(want.NumRows() - 1).Change)
+	if len(last.Rows) != 3 || len(last.Assign) != 2 {
 		t.Errorf("the extra user's update = %+v, want 3 rows assigning 2 SKUs", last)
 	}
 }
@@ -204,9 +204,9 @@ func matchListing(t *testing.T, names []string, users []client.User) ([]int32, *
 	}
 	x := newNameIndex(&b.rows, &b.users, len(upds), func(k int) int32 { return head[upds[k]] })
 	var owner []int32 // per userRecs entry: the listing index of its user
-	stateIdx := map[string]int32{}
+	r := &customerReads{b: b, names: x}
 	for i := range users {
-		if err := b.matchUser(&users[i], x, stateIdx); err != nil {
+		if err := r.match(&users[i]); err != nil {
 			t.Fatal(err)
 		}
 		for len(owner) < len(b.userRecs) {
@@ -246,22 +246,22 @@ func TestMatchUsersFindsEveryKey(t *testing.T) {
 	const n = 20_000
 	users := make([]client.User, n)
 	for i := range users {
-		users[i] = client.User{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), UserPrincipalName: fmt.Sprintf("User%d@Contoso.com", i), UsageLocation: "US"}
+		users[i] = client.User{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), PrincipalName: fmt.Sprintf("User%d@Contoso.com", i), UsageLocation: "US"}
 	}
-	users[7].UserPrincipalName = "  Jürgen@contoso.com "
+	users[7].PrincipalName = "  Jürgen@contoso.com "
 	users[8].ID = ""             // not matched by ID
 	users[9].State = "suspended" // recorded with its state
 	users[10].UsageLocation = ""
 	// User 5's ID listed again: the first takes the ID; the second is named by its own
 	// principal name only.
-	users = append(users, client.User{ID: users[5].ID, UserPrincipalName: "late@contoso.com"})
+	users = append(users, client.User{ID: users[5].ID, PrincipalName: "late@contoso.com"})
 	// A user that no name names.
-	users = append(users, client.User{ID: "f0000000-0000-4000-8000-000000000001", UserPrincipalName: "x"})
+	users = append(users, client.User{ID: "f0000000-0000-4000-8000-000000000001", PrincipalName: "x"})
 	var names []string
 	var want []int32
 	for i := range n {
 		u := &users[i]
-		for _, key := range []string{u.ID, strings.ToUpper(u.ID), u.UserPrincipalName, strings.ToLower(u.UserPrincipalName), strings.ToUpper(u.UserPrincipalName)} {
+		for _, key := range []string{u.ID, strings.ToUpper(u.ID), u.PrincipalName, strings.ToLower(u.PrincipalName), strings.ToUpper(u.PrincipalName)} {
 			if key = strings.TrimSpace(key); key != "" {
 				names, want = append(names, key), append(want, int32(i)+1)
 			}
@@ -297,7 +297,7 @@ func TestMatchUsersFindsEveryKey(t *testing.T) {
 		}
 		seen[h] = name
 	}
-	listing := []client.User{{UserPrincipalName: "x@contoso.com"}, {UserPrincipalName: x}, {UserPrincipalName: strings.ToUpper(y)}}
+	listing := []client.User{{PrincipalName: "x@contoso.com"}, {PrincipalName: x}, {PrincipalName: strings.ToUpper(y)}}
 	names = []string{y, "x@contoso.com", strings.ToUpper(x), x}
 	if got, _ := matchListing(t, names, listing); !slices.Equal(got, []int32{3, 1, 2, 2}) {
 		t.Errorf("names %q and %q share a hash: taken by %v, want [3 1 2 2]", x, y, got)
@@ -316,10 +316,10 @@ func TestMatchUsersFindsEveryKey(t *testing.T) {
 func TestMatchUsersFirstListedWins(t *testing.T) {
 	const id = "11111111-1111-4111-8111-111111111111"
 	listing := []client.User{
-		{ID: "22222222-2222-4222-8222-222222222222", UserPrincipalName: "ann@contoso.com"},
-		{ID: id, UserPrincipalName: "bea@contoso.com"},
-		{ID: "33333333-3333-4333-8333-333333333333", UserPrincipalName: id}, // a principal name that is another user's ID
-		{ID: "44444444-4444-4444-8444-444444444444", UserPrincipalName: "ANN@contoso.com"},
+		{ID: "22222222-2222-4222-8222-222222222222", PrincipalName: "ann@contoso.com"},
+		{ID: id, PrincipalName: "bea@contoso.com"},
+		{ID: "33333333-3333-4333-8333-333333333333", PrincipalName: id}, // a principal name that is another user's ID
+		{ID: "44444444-4444-4444-8444-444444444444", PrincipalName: "ANN@contoso.com"},
 	}
 	got, b := matchListing(t, []string{id, "ann@contoso.com", "Bea@Contoso.com", "ann@CONTOSO.com"}, listing)
 	if want := []int32{2, 1, 2, 1}; !slices.Equal(got, want) {

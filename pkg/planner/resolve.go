@@ -9,12 +9,13 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
-// customerInfo is one customer of the plan and its catalogue, as the subscribedskus
-// call returned it.
+// customerInfo is one customer of the plan and its catalogue, as the Catalogue read
+// returned it.
 type customerInfo struct {
-	id    string             // as first written in the file (or --customer)
+	id    string             // as first written in the file (or the default customer)
 	skus  []int32            // indexes into builder.skus
-	byKey map[string][]int32 // product SKU ID, name and part number, in lower case
+	byKey map[string][]int32 // product SKU ID, names and part number, in lower case
+	byID  map[string]int32   // lower-cased SKU ID -> index into skus
 }
 
 // skuInfo is one SKU of one customer's catalogue.
@@ -27,15 +28,30 @@ type skuInfo struct {
 	available int
 	plans     []client.ServicePlan
 
-	used      bool // assigned or removed by some row
-	requested int
-	granted   int
-	freed     int
+	used      bool   // assigned or removed by some row
+	requested int    // rows that assign it (merged duplicates once)
+	held      int    // of those, rows whose user already holds it
+	needed    int    // seats the plan takes: rows whose user does not hold it
+	granted   int    // seats granted: needed, or fewer under ShortfallPartial
+	freed     int    // units the plan's removals free
 	reason    string // the skip reason under ShortfallPartial
 }
 
 // label names the SKU in messages: "Office 365 Enterprise E3" (ENTERPRISEPACK).
-func (s *skuInfo) label() string { return fmt.Sprintf("%q (%s)", s.name, s.part) }
+func (s *skuInfo) label() string {
+	return (&client.Sku{ID: s.id, Name: s.name, PartNumber: s.part}).Label()
+}
+
+// title is the SKU's name, else its part number, else its ID: for tables.
+func (s *skuInfo) title() string {
+	switch {
+	case s.name != "":
+		return s.name
+	case s.part != "":
+		return s.part
+	}
+	return s.id
+}
 
 // resolveSku finds the SKU value names in the customer's catalogue: by product SKU ID,
 // product name or part number, in any case. It returns a problem (without a line) when
@@ -53,7 +69,7 @@ func (b *builder) resolveSku(cust int32, column, value string) (int32, *Problem)
 	labels := make([]string, len(matches))
 	for i, m := range matches {
 		s := &b.skus[m]
-		labels[i] = fmt.Sprintf("%q (%s, ID %s)", s.name, s.part, s.id)
+		labels[i] = fmt.Sprintf("%s, ID %s", s.label(), s.id)
 	}
 	p := newProblem(0, column, value, "ambiguous for customer %s: it names %s; use the part number or the product SKU ID",
 		c.id, joinOr(labels, "and"))
@@ -63,12 +79,15 @@ func (b *builder) resolveSku(cust int32, column, value string) (int32, *Problem)
 // skuSuggestion proposes the customer's SKUs closest to value.
 func (b *builder) skuSuggestion(c *customerInfo, value string) string {
 	if len(c.skus) == 0 {
-		return "the customer has no subscribed SKUs in license groups 1 and 2"
+		return "the customer has no subscribed SKUs that can be assigned"
 	}
 	cands := make([]candidate, len(c.skus))
 	for i, si := range c.skus {
 		s := &b.skus[si]
 		cands[i] = candidate{label: s.label(), keys: []string{s.name, s.part}}
+		if s.name == "" {
+			cands[i].keys = []string{s.part}
+		}
 	}
 	return suggest(value, cands, "the customer has")
 }
@@ -87,7 +106,7 @@ func (b *builder) resolvePlans(sku int32, cell string) ([]string, []Problem) {
 		}
 		var found []int
 		for i, p := range s.plans {
-			if strings.EqualFold(item, p.ID) || strings.EqualFold(item, p.ServiceName) || strings.EqualFold(item, p.DisplayName) {
+			if strings.EqualFold(item, p.ID) || strings.EqualFold(item, p.Name) || p.DisplayName != "" && strings.EqualFold(item, p.DisplayName) {
 				found = append(found, i)
 			}
 		}
@@ -99,7 +118,7 @@ func (b *builder) resolvePlans(sku int32, cell string) ([]string, []Problem) {
 		case 0:
 			cands := make([]candidate, len(s.plans))
 			for i, p := range s.plans {
-				cands[i] = candidate{label: fmt.Sprintf("%q (%s)", p.DisplayName, p.ServiceName), keys: []string{p.DisplayName, p.ServiceName}}
+				cands[i] = candidate{label: planLabel(p), keys: []string{p.DisplayName, p.Name}}
 			}
 			hint := "it has no service plans"
 			if len(cands) > 0 {
@@ -110,13 +129,21 @@ func (b *builder) resolvePlans(sku int32, cell string) ([]string, []Problem) {
 			labels := make([]string, len(found))
 			for i, f := range found {
 				p := s.plans[f]
-				labels[i] = fmt.Sprintf("%q (%s, ID %s)", p.DisplayName, p.ServiceName, p.ID)
+				labels[i] = fmt.Sprintf("%s, ID %s", planLabel(p), p.ID)
 			}
 			problems = append(problems, newProblem(0, "excluded_plans", item, "ambiguous service plan of %s: it names %s; use the service name or ID",
 				s.label(), joinOr(labels, "and")))
 		}
 	}
 	return ids, problems
+}
+
+// planLabel names a service plan in messages: "Sway" (SWAY), or its service name alone.
+func planLabel(p client.ServicePlan) string {
+	if p.DisplayName == "" {
+		return p.Name
+	}
+	return fmt.Sprintf("%q (%s)", p.DisplayName, p.Name)
 }
 
 // candidate is something a misspelt value may have meant: keys are the spellings
@@ -243,4 +270,130 @@ func editDistance(a, b []rune) int {
 		}
 	}
 	return row[len(b)]
+}
+
+// addProblems records a variant's problems at line.
+func (b *builder) addProblems(line int, ps []Problem) {
+	for _, p := range ps {
+		p.Line = line
+		b.problems = append(b.problems, p)
+	}
+}
+
+// spelling returns the index of a customer spelling, adding it if new.
+func (b *builder) spelling(text string) int32 {
+	if i, ok := b.custSpellIdx[text]; ok {
+		return i
+	}
+	text = strings.Clone(text)
+	i := int32(len(b.custSpell))
+	b.custSpell = append(b.custSpell, custSpelling{text: text, valid: isGUID(text), cust: -1})
+	b.custSpellIdx[text] = i
+	return i
+}
+
+// customer returns the customer of a (valid) spelling, fetching its catalogue the first
+// time the customer appears: one call per customer, whatever the spelling's case.
+func (b *builder) customer(spell int32) (int32, error) {
+	cs := &b.custSpell[spell]
+	if cs.cust >= 0 {
+		return cs.cust, nil
+	}
+	key := strings.ToLower(cs.text)
+	if c, ok := b.customerIdx[key]; ok {
+		cs.cust = c
+		return c, nil
+	}
+	if b.cat == nil {
+		return -1, fmt.Errorf("get subscribed skus for customer %s: no catalogue", cs.text)
+	}
+	skus, err := b.cat.Catalogue(b.ctx, cs.text)
+	if err != nil {
+		return -1, fmt.Errorf("get subscribed skus for customer %s: %w", cs.text, err)
+	}
+	c := int32(len(b.customers))
+	info := customerInfo{id: cs.text, byKey: make(map[string][]int32), byID: make(map[string]int32)}
+	for _, s := range skus {
+		id := strings.TrimSpace(s.ID)
+		if _, dup := info.byID[strings.ToLower(id)]; id == "" || dup {
+			continue // not assignable, or listed twice
+		}
+		g, err := b.licenseGroup(s.Group)
+		if err != nil {
+			return -1, fmt.Errorf("get subscribed skus for customer %s: %w", cs.text, err)
+		}
+		si := int32(len(b.skus))
+		b.skus = append(b.skus, skuInfo{
+			cust: c, id: id, name: s.Name, part: s.PartNumber,
+			group: g, available: s.Available, plans: s.Plans,
+		})
+		info.skus = append(info.skus, si)
+		info.byID[strings.ToLower(id)] = si
+		for _, k := range append([]string{id, s.Name, s.PartNumber}, s.Aliases...) {
+			k = strings.ToLower(strings.TrimSpace(k))
+			if k != "" && !slices.Contains(info.byKey[k], si) {
+				info.byKey[k] = append(info.byKey[k], si)
+			}
+		}
+	}
+	b.customers = append(b.customers, info)
+	b.customerIdx[key] = c
+	cs.cust = c
+	return c, nil
+}
+
+// licenseGroup interns a license group as the catalogue spells it, in lower case.
+func (b *builder) licenseGroup(g string) (uint8, error) {
+	g = strings.ToLower(strings.TrimSpace(g))
+	if i, ok := b.groupIdx[g]; ok {
+		return i, nil
+	}
+	if len(b.groups) == 256 {
+		return 0, fmt.Errorf("more than 256 license groups")
+	}
+	i := uint8(len(b.groups))
+	b.groups = append(b.groups, g)
+	b.groupIdx[g] = i
+	return i, nil
+}
+
+// assignVariant resolves (once per spelling) the SKU and excluded plans of an assignment.
+func (b *builder) assignVariant(cust int32, sku, excl string) int32 {
+	key := assignKey{cust: cust, sku: sku, excl: excl}
+	if i, ok := b.assignIdx[key]; ok {
+		return i
+	}
+	key.sku, key.excl = strings.Clone(sku), strings.Clone(excl)
+	v := assignVariant{text: key.sku, exclText: key.excl, sku: -1, excl: -1}
+	if s, p := b.resolveSku(cust, colSku, sku); p != nil {
+		v.problems = append(v.problems, *p)
+	} else if ids, ps := b.resolvePlans(s, excl); len(ps) > 0 {
+		v.problems = ps
+	} else {
+		v.sku = s
+		v.excl = b.internPlans(ids)
+	}
+	i := int32(len(b.assigns))
+	b.assigns = append(b.assigns, v)
+	b.assignIdx[key] = i
+	return i
+}
+
+// removeVariant resolves (once per spelling) the SKU of a removal.
+func (b *builder) removeVariant(cust int32, rem string) int32 {
+	key := removeKey{cust: cust, text: rem}
+	if i, ok := b.removeIdx[key]; ok {
+		return i
+	}
+	key.text = strings.Clone(rem)
+	v := removeVariant{text: key.text, sku: -1}
+	if s, p := b.resolveSku(cust, colRemoveSku, rem); p != nil {
+		v.problems = append(v.problems, *p)
+	} else {
+		v.sku = s
+	}
+	i := int32(len(b.removes))
+	b.removes = append(b.removes, v)
+	b.removeIdx[key] = i
+	return i
 }

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -139,4 +140,19 @@ func sameUser(a []byte, b string) bool {
 		}
 	}
 	return strings.ToLower(string(a)) == strings.ToLower(string(b))
+}
+
+// lower folds s to lower case.
+func lower(s string) string { return strings.ToLower(s) }
+
+// canonPlans is a set of service plan IDs in a form that compares: lower case, sorted,
+// joined with ";".
+func canonPlans(ids []string) string {
+	canon := make([]string, len(ids))
+	for i, id := range ids {
+		canon[i] = strings.ToLower(strings.TrimSpace(id))
+	}
+	slices.Sort(canon)
+	canon = slices.Compact(canon)
+	return strings.Join(canon, ";")
 }

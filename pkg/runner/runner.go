@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -41,6 +42,13 @@ type Config struct {
 	// Logger receives a debug line per request and an info line per stop. Tokens are
 	// never logged. The zero Logger logs nothing.
 	Logger zerolog.Logger
+	// Rollback, when set, receives the rows that undo each change (planner.Change.Undo)
+	// before the change is sent; when they cannot be written, the change is not sent
+	// and the run stops with ErrOutputUnwritable.
+	Rollback RollbackWriter
+	// Throttled, when set, reports how many write attempts were answered 429 so far
+	// (the limiter counts them).
+	Throttled func() int
 }
 
 // Progress is how far a run has got.
@@ -52,11 +60,14 @@ type Progress struct {
 	Throttled                  int     // attempts answered 429 so far
 }
 
-// Poster posts one LicenseUpdate; *client.Client satisfies it.
-//
-// See https://learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user
-type Poster interface {
-	UpdateLicenses(ctx context.Context, customerID, user string, u client.LicenseUpdate) (*client.LicenseUpdate, *client.Response, error)
+// Applier sends one change; every client.Backend is one.
+type Applier interface {
+	Apply(ctx context.Context, ch client.Change, call *client.Call) (client.Applied, error)
+}
+
+// RollbackWriter receives the rows of the rollback file; *report.RollbackFile is one.
+type RollbackWriter interface {
+	Write(report.RollbackRow) error
 }
 
 // Sink receives one result per plan row; *report.Writer satisfies it. Run calls Write
@@ -68,36 +79,14 @@ type Sink interface {
 // Stats sums up a run.
 type Stats struct {
 	Counts            map[report.Status]int // results handed to the sink, per status
-	Requests          int                   // LicenseUpdate requests sent (at least one attempt made)
+	Requests          int                   // changes sent (at least one attempt made)
 	Attempts          int                   // HTTP attempts those requests made
 	Retries           int                   // Attempts less Requests
 	Throttled         int                   // attempts answered 429 (counted by the pacer)
 	Elapsed           time.Duration
 	RequestsPerSecond float64 // Requests per second of Elapsed
 	Interrupted       bool    // the run stopped with ErrInterrupted
-}
-
-// kind is what became of one Update.
-type kind int
-
-const (
-	kindSucceeded kind = iota // answered 2xx
-	kindFailed                // answered otherwise, or no answer after the client's retries
-	kindNotSent               // never sent: the run had stopped
-	kindUnknown               // cancelled in flight (abort, drain timeout): may or may not have been applied
-)
-
-// outcome is what a worker hands the collector for one Update.
-type outcome struct {
-	update     planner.Update
-	kind       kind
-	httpStatus int
-	code       string
-	message    string
-	attempts   int
-	requestID  string
-	corrID     string
-	stop       *StopError // set when this outcome stops the run
+	RollbackRows      int     // rows written to Config.Rollback
 }
 
 // causes of cancelling requests in flight
@@ -108,8 +97,7 @@ var (
 
 type run struct {
 	plan   *planner.Plan
-	post   Poster
-	pacer  *Pacer
+	apply  Applier
 	sink   Sink
 	cfg    Config
 	log    zerolog.Logger
@@ -119,6 +107,8 @@ type run struct {
 	reqCtx context.Context // requests' context: detached from ctx, cancelled by Abort or the drain timeout
 
 	throttled0 int
+	undoMu     sync.Mutex // serialises the rollback writes of concurrent workers
+	undoRows   atomic.Int64
 
 	// collector state, touched only by the collector goroutine (Run's own)
 	stats    Stats
@@ -127,24 +117,23 @@ type run struct {
 	writeErr error
 }
 
-// Run sends every Update of plan through post, at most cfg.Concurrency at once, and
-// writes one result per plan row to sink: rows the plan skipped with their reason,
-// every other row with the outcome of the request that carried it.
+// Run sends every Change of plan through apply, at most cfg.Concurrency at once, and
+// writes one result per plan row to sink: rows the plan skipped with their reason, rows
+// it found unchanged as such, every other row with the outcome of the request that
+// carried it. With cfg.Rollback, each change's undo rows are written before it is sent.
 //
 // A row that fails is a result, never a reason to stop. Run stops early only when
-// further requests are pointless: Partner Center rejected the credentials (a 401, or
-// no token could be had), sink failed, or ctx was cancelled or cfg.Abort closed. Then
-// no new request starts, requests in flight finish (bounded by cfg.DrainTimeout, cut at
-// once by cfg.Abort), the rows never sent are written as skipped "not sent: ...", and
-// Run returns a *StopError wrapping ErrCredentialsRejected, ErrOutputUnwritable or
-// ErrInterrupted. A cancelled ctx that left no row unsent is not an error.
-//
-// pacer is the one given to the client with client.WithLimiter and WithObserver; Run
-// reads its counters and tells it which requests are not yet sent, so that a stop
-// keeps them from starting. It may be nil when post paces itself.
-func Run(ctx context.Context, plan *planner.Plan, post Poster, pacer *Pacer, sink Sink, cfg Config) (Stats, error) {
-	if plan == nil || post == nil || sink == nil {
-		return Stats{}, errors.New("run plan: plan, poster and sink are required")
+// further requests are pointless: the service rejected the credentials (a 401, a token
+// without MFA, or no token could be had), sink or the rollback failed, or ctx was
+// cancelled or cfg.Abort closed. Then no new request starts (a request waiting for its
+// first attempt, or to retry a 429, is not sent), requests in flight finish (bounded by
+// cfg.DrainTimeout, cut at once by cfg.Abort), the rows never sent are written as
+// skipped "not sent: ...", and Run returns a *StopError wrapping ErrCredentialsRejected,
+// ErrOutputUnwritable or ErrInterrupted. A cancelled ctx that left no row unsent is not
+// an error.
+func Run(ctx context.Context, plan *planner.Plan, apply Applier, sink Sink, cfg Config) (Stats, error) {
+	if plan == nil || apply == nil || sink == nil {
+		return Stats{}, errors.New("run plan: plan, applier and sink are required")
 	}
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = DefaultConcurrency
@@ -154,17 +143,14 @@ func Run(ctx context.Context, plan *planner.Plan, post Poster, pacer *Pacer, sin
 	}
 	r := &run{
 		plan:  plan,
-		post:  post,
-		pacer: pacer,
+		apply: apply,
 		sink:  sink,
 		cfg:   cfg,
 		log:   cfg.Logger,
 		start: time.Now(),
 		stats: Stats{Counts: make(map[report.Status]int)},
 	}
-	if pacer != nil {
-		r.throttled0 = pacer.Throttled()
-	}
+	r.throttled0 = r.throttled()
 	var cancelReq context.CancelCauseFunc
 	r.runCtx, r.stop = context.WithCancelCause(ctx)
 	defer r.stop(nil)
@@ -175,10 +161,10 @@ func Run(ctx context.Context, plan *planner.Plan, post Poster, pacer *Pacer, sin
 	defer close(finished)
 	go r.watch(cancelReq, finished)
 
-	// Rows the plan skipped come first: they need no request.
+	// Rows that send nothing come first: skipped and unchanged.
 	for i := 0; i < plan.NumRows(); i++ {
-		if row := plan.Row(i); row.Status != planner.StatusPlanned {
-			r.write(rowResult(row, report.StatusSkipped, row.Reason))
+		if row := plan.Row(i); row.Change < 0 {
+			r.write(row.Result())
 		}
 	}
 
@@ -217,171 +203,74 @@ func (r *run) watch(cancelReq context.CancelCauseFunc, finished <-chan struct{})
 	}
 }
 
-// dispatch starts one worker per Update while the run goes on, then hands the
-// collector the Updates never started, and closes results once every worker is done.
+// dispatch starts one worker per Change while the run goes on, then hands the
+// collector the Changes never started, and closes results once every worker is done.
 func (r *run) dispatch(results chan<- outcome) {
 	defer close(results)
 	var g errgroup.Group
 	g.SetLimit(r.cfg.Concurrency)
-	n := r.plan.NumUpdates()
+	n := r.plan.NumChanges()
 	i := 0
 	for ; i < n && r.runCtx.Err() == nil; i++ {
-		idx, u := i, r.plan.Update(i)
+		idx, ch := i, r.plan.Change(i)
 		g.Go(func() error {
-			results <- r.send(idx, u)
+			results <- r.send(idx, ch)
 			return nil
 		})
 	}
 	for ; i < n; i++ {
-		results <- outcome{update: r.plan.Update(i), kind: kindNotSent}
+		results <- outcome{change: r.plan.Change(i), kind: kindNotSent}
 	}
 	_ = g.Wait() // workers return no errors: outcomes go through results
 }
 
-// send posts one Update and says what became of it.
-func (r *run) send(i int, u planner.Update) outcome {
+// send writes the rows that undo one Change, sends it, and says what became of it.
+func (r *run) send(i int, ch planner.Change) outcome {
 	if r.runCtx.Err() != nil {
-		return outcome{update: u, kind: kindNotSent}
+		return outcome{change: ch, kind: kindNotSent}
 	}
-	st := &sendState{run: r.runCtx}
+	call := &client.Call{Kind: client.Write, Stop: r.runCtx.Done()}
 	began := time.Now()
-	body, resp, err := r.post.UpdateLicenses(withSendState(r.reqCtx, st), u.Customer, u.User, u.Body)
-	o := classify(u, body, resp, err, st, context.Cause(r.reqCtx), r.cfg.DrainTimeout)
+	var applied client.Applied
+	err := r.writeUndo(ch)
+	if err == nil {
+		applied, err = r.apply.Apply(r.reqCtx, ch.Change, call)
+	}
+	o := classify(ch, applied, call, err, context.Cause(r.reqCtx), r.cfg.DrainTimeout)
 	if o.stop != nil {
 		r.stop(o.stop) // at once, so that no further request starts
 	}
-	r.log.Debug().Int("update", i).Str("customer", u.Customer).Str("user", u.User).
-		Str("license_group", u.LicenseGroup).Str("outcome", o.kind.String()).
+	r.log.Debug().Int("change", i).Str("customer", ch.Customer).Str("user", ch.User).
+		Str("license_group", ch.Group).Str("outcome", o.kind.String()).
 		Int("http_status", o.httpStatus).Str("error_code", o.code).Int("attempts", o.attempts).
-		Str("request_id", o.requestID).Dur("elapsed", time.Since(began)).Msg("license update")
+		Str("request_id", o.requestID).Str("elapsed", time.Since(began).String()).Msg("change")
 	return o
 }
 
-// classify turns what post returned into an outcome. st is the request's state as the
-// pacer saw it; reqCause is the cause of the requests' context, nil while it is live.
-func classify(u planner.Update, body *client.LicenseUpdate, resp *client.Response, err error, st *sendState, reqCause error, drain time.Duration) outcome {
-	o := outcome{update: u}
-	if resp != nil {
-		o.httpStatus, o.attempts, o.requestID, o.corrID = resp.StatusCode, resp.Attempts, resp.RequestID, resp.CorrelationID
-	}
-	if err == nil {
-		o.kind = kindSucceeded
-		if body != nil {
-			o.message = warningsText(body.LicenseWarnings)
-		}
-		return o
-	}
-	var (
-		apiErr   *client.APIError
-		thrErr   *client.ThrottleError
-		transErr *client.TransportError
-		authErr  *client.AuthError
-	)
-	sent := !(st.refused.Load() || st.consulted.Load() && !st.granted.Load() || resp != nil && resp.Attempts == 0)
-	switch {
-	case errors.As(err, &thrErr):
-		o.kind = kindFailed
-		o.fromAPIError(&thrErr.APIError)
-		if o.message == "" {
-			o.message = "rate limit exceeded"
-		}
-		o.message = fmt.Sprintf("%s (still throttled after %d attempts; server asked to wait %s)", o.message, max(o.attempts, 1), thrErr.RetryAfter)
-	case errors.As(err, &apiErr):
-		o.kind = kindFailed
-		o.fromAPIError(apiErr)
-		if apiErr.StatusCode == 401 {
-			o.stop = credentialsStop(apiSummary(apiErr), err)
-		}
-	case errors.Is(err, errRollbackUnwritable):
-		// The rollback row of this update could not be written, so it was not sent:
-		// changing licenses without a way back is not done.
-		o.kind = kindNotSent
-		o.stop = outputStop(err)
-	case errors.As(err, &authErr):
-		o.stop = credentialsStop(authErr.Error(), err)
-		if sent {
-			o.kind = kindFailed
-			o.message = authErr.Error()
-		} else {
-			o.kind = kindNotSent
-		}
-	case !sent && (st.refused.Load() || reqCause != nil):
-		o.kind = kindNotSent // the run stopped before the request went out
-	case !sent:
-		o.kind = kindFailed // refused before sending, e.g. an update the client finds invalid
-		o.message = err.Error()
-	case reqCause != nil:
-		o.kind = kindUnknown
-		var how string
-		switch {
-		case errors.Is(reqCause, errAborted):
-			how = "cancelled by abort"
-		case errors.Is(reqCause, errDrainTimeout):
-			how = fmt.Sprintf("still in flight when the drain timeout (%s) ran out", drain)
-		default:
-			how = fmt.Sprintf("cancelled in flight (%v)", reqCause)
-		}
-		o.message = "outcome unknown: request " + how + "; resume will send it again " +
-			"(harmless: assigning a license the user already holds is an update)"
-	case errors.As(err, &transErr):
-		o.kind = kindFailed
-		o.httpStatus = 0 // the last attempt got no answer, whatever earlier ones got
-		o.attempts = max(o.attempts, transErr.Attempts)
-		if o.requestID == "" {
-			o.requestID = transErr.RequestID
-		}
-		o.message = fmt.Sprintf("no answer after %d attempts: %v", max(o.attempts, 1), transErr.Err)
-	default:
-		o.kind = kindFailed
-		o.message = err.Error()
-	}
-	return o
-}
+// errRollbackUnwritable marks a change not sent because its rollback rows could not
+// be written; Run stops with ErrOutputUnwritable.
+var errRollbackUnwritable = errors.New("rollback file unwritable")
 
-// fromAPIError fills the outcome from an API error, keeping what the response said.
-func (o *outcome) fromAPIError(e *client.APIError) {
-	o.httpStatus = e.StatusCode
-	o.code = e.Code
-	o.message = e.Description
-	o.attempts = max(o.attempts, e.Attempts)
-	if o.requestID == "" {
-		o.requestID = e.RequestID
+// writeUndo writes the rows that undo ch to the rollback file, ahead of sending it, so
+// that a change whose answer is lost (a crash, a dropped connection) is still undone.
+// A change that is then not sent leaves rows that undo nothing, which a rollback run
+// plans as unchanged.
+func (r *run) writeUndo(ch planner.Change) error {
+	if r.cfg.Rollback == nil || len(ch.Undo) == 0 {
+		return nil
 	}
-	if o.corrID == "" {
-		o.corrID = e.CorrelationID
+	r.undoMu.Lock()
+	defer r.undoMu.Unlock()
+	if r.runCtx.Err() != nil {
+		return fmt.Errorf("%w: the run stopped", client.ErrNotSent)
 	}
-}
-
-// warningsText is the license warnings of a successful update, for error_message:
-// "warning CODE: message [plans]; ...", "" when there are none.
-func warningsText(ws []client.LicenseWarning) string {
-	var b strings.Builder
-	for i, w := range ws {
-		if i > 0 {
-			b.WriteString("; ")
+	for _, row := range ch.Undo {
+		if err := r.cfg.Rollback.Write(row); err != nil {
+			return fmt.Errorf("%w: %w", errRollbackUnwritable, err)
 		}
-		b.WriteString("warning")
-		if w.Code != "" {
-			b.WriteString(" " + w.Code)
-		}
-		b.WriteString(": " + w.Message)
-		if len(w.ServicePlans) > 0 {
-			b.WriteString(" [" + strings.Join(w.ServicePlans, ", ") + "]")
-		}
+		r.undoRows.Add(1)
 	}
-	return b.String()
-}
-
-// apiSummary is "401 800001: description", leaving out what is empty.
-func apiSummary(e *client.APIError) string {
-	s := fmt.Sprint(e.StatusCode)
-	if e.Code != "" {
-		s += " " + e.Code
-	}
-	if e.Description != "" {
-		s += ": " + e.Description
-	}
-	return s
+	return nil
 }
 
 // collect writes the results of one outcome, one per row the Update carries.
@@ -392,7 +281,7 @@ func (r *run) collect(o outcome) {
 		r.stats.Retries += o.attempts - 1
 	}
 	if o.stop != nil {
-		r.log.Info().Str("reason", o.stop.Error()).Str("customer", o.update.Customer).
+		r.log.Info().Str("reason", o.stop.Error()).Str("customer", o.change.Customer).
 			Str("request_id", o.requestID).Msg("run stopped")
 	}
 	var status report.Status
@@ -404,10 +293,10 @@ func (r *run) collect(o outcome) {
 		status = report.StatusFailed
 	case kindUnknown:
 		status = report.StatusSkipped
-		r.stopped += len(o.update.Rows)
+		r.stopped += len(o.change.Rows)
 	case kindNotSent:
 		status = report.StatusSkipped
-		r.stopped += len(o.update.Rows)
+		r.stopped += len(o.change.Rows)
 		if se := r.stopError(); se != nil {
 			message = se.notSentMessage()
 		} else {
@@ -422,8 +311,9 @@ func (r *run) collect(o outcome) {
 	if o.kind != kindNotSent {
 		finished = time.Now().UTC()
 	}
-	for _, ri := range o.update.Rows {
-		res := rowResult(r.plan.Row(ri), status, message)
+	for _, ri := range o.change.Rows {
+		res := r.plan.Row(ri).Result()
+		res.Status, res.ErrorMessage = status, message
 		if o.kind != kindNotSent {
 			res.HTTPStatus = o.httpStatus
 			res.ErrorCode = o.code
@@ -469,10 +359,10 @@ func (r *run) progress() Progress {
 }
 
 func (r *run) throttled() int {
-	if r.pacer == nil {
+	if r.cfg.Throttled == nil {
 		return 0
 	}
-	return r.pacer.Throttled() - r.throttled0
+	return r.cfg.Throttled() - r.throttled0
 }
 
 // stopError is why the run stopped, nil while it goes on.
@@ -497,6 +387,7 @@ func (r *run) finish() (Stats, error) {
 	r.stats.Elapsed = time.Since(r.start)
 	r.stats.RequestsPerSecond = perSecond(r.stats.Requests, r.stats.Elapsed)
 	r.stats.Throttled = r.throttled()
+	r.stats.RollbackRows = int(r.undoRows.Load())
 	se := r.stopError()
 	if se == nil || errors.Is(se, ErrInterrupted) && r.stopped == 0 {
 		return r.stats, nil // a cancel that came after the last request changed nothing
@@ -510,34 +401,4 @@ func perSecond(n int, d time.Duration) float64 {
 		return 0
 	}
 	return float64(n) / d.Seconds()
-}
-
-// rowResult is the result of row with what the row itself says.
-func rowResult(row planner.Row, status report.Status, message string) report.Result {
-	return report.Result{
-		Line:         row.Line,
-		Customer:     row.Customer,
-		User:         row.User,
-		Sku:          row.Sku,
-		SkuID:        row.SkuID,
-		RemoveSku:    row.RemoveSku,
-		LicenseGroup: row.LicenseGroup,
-		Status:       status,
-		ErrorMessage: message,
-		UserID:       row.UserID,
-	}
-}
-
-func (k kind) String() string {
-	switch k {
-	case kindSucceeded:
-		return "succeeded"
-	case kindFailed:
-		return "failed"
-	case kindNotSent:
-		return "not sent"
-	case kindUnknown:
-		return "unknown"
-	}
-	return "?"
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 // Error codes the fake answers with; see
@@ -52,13 +52,13 @@ type throttleError struct {
 }
 
 // licenseUpdateResult is the body of a successful licenseupdates POST. It differs from
-// client.LicenseUpdate in always sending licenseWarnings (as an empty array) and
+// partnercenter.LicenseUpdate in always sending licenseWarnings (as an empty array) and
 // attributes, as the docs' example does.
 type licenseUpdateResult struct {
-	LicensesToAssign []client.LicenseAssignment `json:"licensesToAssign"`
+	LicensesToAssign []partnercenter.LicenseAssignment `json:"licensesToAssign"`
 	LicensesToRemove []string                   `json:"licensesToRemove,omitempty"`
-	LicenseWarnings  []client.LicenseWarning    `json:"licenseWarnings"`
-	Attributes       client.Attributes          `json:"attributes"`
+	LicenseWarnings  []partnercenter.LicenseWarning    `json:"licenseWarnings"`
+	Attributes       partnercenter.Attributes          `json:"attributes"`
 }
 
 // jsonAnswer encodes v without HTML escaping, so that the docs' "&#39;" reaches the
@@ -120,15 +120,15 @@ func serviceFailure(status int) *answer {
 		"An unexpected error occurred in the service. Try again later.")
 }
 
-func licenseUpdateAnswer(upd client.LicenseUpdate) *answer {
+func licenseUpdateAnswer(upd partnercenter.LicenseUpdate) *answer {
 	res := licenseUpdateResult{
 		LicensesToAssign: upd.LicensesToAssign,
 		LicensesToRemove: upd.LicensesToRemove,
-		LicenseWarnings:  []client.LicenseWarning{},
-		Attributes:       client.Attributes{ObjectType: "LicenseUpdate"},
+		LicenseWarnings:  []partnercenter.LicenseWarning{},
+		Attributes:       partnercenter.Attributes{ObjectType: "LicenseUpdate"},
 	}
 	if res.LicensesToAssign == nil {
-		res.LicensesToAssign = []client.LicenseAssignment{}
+		res.LicensesToAssign = []partnercenter.LicenseAssignment{}
 	}
 	return jsonAnswer(http.StatusCreated, res)
 }

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 // LoadCatalogue reads a subscribedskus catalogue: either the body of a subscribedskus
@@ -18,7 +18,7 @@ import (
 // group1 or group2 (any case). A JSON syntax error names the line and column.
 //
 // See https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group
-func LoadCatalogue(r io.Reader) ([]client.SubscribedSku, error) {
+func LoadCatalogue(r io.Reader) ([]partnercenter.SubscribedSku, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read catalogue: %w", err)
@@ -27,7 +27,7 @@ func LoadCatalogue(r io.Reader) ([]client.SubscribedSku, error) {
 	if len(trimmed) == 0 {
 		return nil, errors.New("decode catalogue: the catalogue is empty")
 	}
-	var items []client.SubscribedSku
+	var items []partnercenter.SubscribedSku
 	switch trimmed[0] {
 	case '[':
 		if err := json.Unmarshal(data, &items); err != nil {
@@ -35,7 +35,7 @@ func LoadCatalogue(r io.Reader) ([]client.SubscribedSku, error) {
 		}
 	case '{':
 		var coll struct {
-			Items *[]client.SubscribedSku `json:"items"`
+			Items *[]partnercenter.SubscribedSku `json:"items"`
 		}
 		if err := json.Unmarshal(data, &coll); err != nil {
 			return nil, fmt.Errorf("decode catalogue: %w", describeJSONError(data, err))
@@ -58,7 +58,7 @@ func LoadCatalogue(r io.Reader) ([]client.SubscribedSku, error) {
 }
 
 // LoadCatalogueFile reads the catalogue in the file at path; see LoadCatalogue.
-func LoadCatalogueFile(path string) ([]client.SubscribedSku, error) {
+func LoadCatalogueFile(path string) ([]partnercenter.SubscribedSku, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open catalogue: %w", err)
@@ -73,7 +73,7 @@ func LoadCatalogueFile(path string) ([]client.SubscribedSku, error) {
 
 // validateCatalogue checks what the fake relies on: every item has a product SKU ID,
 // unique (case-insensitively), and a license group it knows.
-func validateCatalogue(items []client.SubscribedSku) error {
+func validateCatalogue(items []partnercenter.SubscribedSku) error {
 	seen := make(map[string]int, len(items))
 	for i, it := range items {
 		id := it.ProductSku.ID
@@ -137,12 +137,12 @@ func normaliseGroup(g string) (string, bool) {
 
 // copySku deep-copies one catalogue item, spelling its license group in lower case and
 // filling the attributes and service plans the API always sends.
-func copySku(in client.SubscribedSku) client.SubscribedSku {
+func copySku(in partnercenter.SubscribedSku) partnercenter.SubscribedSku {
 	out := in
-	out.ServicePlans = make([]client.ServicePlan, len(in.ServicePlans))
+	out.ServicePlans = make([]partnercenter.ServicePlan, len(in.ServicePlans))
 	copy(out.ServicePlans, in.ServicePlans)
 	out.ProductSku.LicenseGroupID, _ = normaliseGroup(in.ProductSku.LicenseGroupID)
-	out.Attributes = &client.Attributes{ObjectType: "SubscribedSku"}
+	out.Attributes = &partnercenter.Attributes{ObjectType: "SubscribedSku"}
 	if in.Attributes != nil && in.Attributes.ObjectType != "" {
 		out.Attributes.ObjectType = in.Attributes.ObjectType
 	}

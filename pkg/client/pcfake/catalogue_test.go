@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -19,7 +19,7 @@ func TestSampleCatalogueIsValidJSON(t *testing.T) {
 	if !json.Valid(raw) {
 		t.Fatal("samples/subscribedskus.json is not valid JSON")
 	}
-	var coll client.SubscribedSkus
+	var coll partnercenter.SubscribedSkus
 	if err := json.Unmarshal(raw, &coll); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestSampleCatalogueIsValidJSON(t *testing.T) {
 
 func TestLoadCatalogueSample(t *testing.T) {
 	skus := sampleSkus(t)
-	byID := make(map[string]client.SubscribedSku)
+	byID := make(map[string]partnercenter.SubscribedSku)
 	groups := make(map[string]int)
 	for _, k := range skus {
 		byID[k.ProductSku.ID] = k

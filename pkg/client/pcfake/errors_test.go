@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -40,8 +40,8 @@ func TestRequestIsAllOrNothing(t *testing.T) {
 	s, hc := newFake(t, pcfake.WithHolder(cust, "u1", skuAXTask), pcfake.WithHolder(cust, "u2", skuE3))
 	before := s.Holdings(cust)
 	// Remove E3 (held), assign P1 (available) and AX Task (none left): nothing happens.
-	upd := client.LicenseUpdate{
-		LicensesToAssign: []client.LicenseAssignment{{SkuID: skuAADP1}, {SkuID: skuAXTask}},
+	upd := partnercenter.LicenseUpdate{
+		LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuAADP1}, {SkuID: skuAXTask}},
 		LicensesToRemove: []string{skuE3},
 	}
 	e := wantError(t, postUpdate(t, hc, "u2", "", upd), http.StatusBadRequest, "60012")
@@ -62,7 +62,7 @@ func TestRequestIsAllOrNothing(t *testing.T) {
 
 func TestMixedLicenseGroupsRefused(t *testing.T) {
 	s, hc := newFake(t, pcfake.WithHolder(cust, "u1", skuMinecraft))
-	for name, upd := range map[string]client.LicenseUpdate{
+	for name, upd := range map[string]partnercenter.LicenseUpdate{
 		"assign both":             assign(skuE3, skuMinecraft),
 		"remove group2, assign 1": swap(skuMinecraft, skuE3),
 	} {

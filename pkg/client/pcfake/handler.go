@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 type route int
@@ -194,16 +194,16 @@ func (s *Server) serveLicenseUpdates(w http.ResponseWriter, r *http.Request, ex 
 
 // decodeLicenseUpdate reads a LicenseUpdate body in PascalCase or camelCase. problem
 // is "" for a usable body, else the description of a 400 answer.
-func decodeLicenseUpdate(w http.ResponseWriter, r *http.Request) (upd client.LicenseUpdate, problem string) {
+func decodeLicenseUpdate(w http.ResponseWriter, r *http.Request) (upd partnercenter.LicenseUpdate, problem string) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err := dec.Decode(&upd); err != nil {
 		if errors.Is(err, io.EOF) {
-			return client.LicenseUpdate{}, "The request body is empty: send a LicenseUpdate."
+			return partnercenter.LicenseUpdate{}, "The request body is empty: send a LicenseUpdate."
 		}
-		return client.LicenseUpdate{}, fmt.Sprintf("The request body is not a valid LicenseUpdate: %v.", err)
+		return partnercenter.LicenseUpdate{}, fmt.Sprintf("The request body is not a valid LicenseUpdate: %v.", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return client.LicenseUpdate{}, "The request body holds more than one JSON value."
+		return partnercenter.LicenseUpdate{}, "The request body holds more than one JSON value."
 	}
 	for i, la := range upd.LicensesToAssign {
 		if strings.TrimSpace(la.SkuID) == "" {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -33,7 +33,7 @@ const (
 
 const cust = pcfake.DefaultCustomerID
 
-func sampleSkus(t *testing.T) []client.SubscribedSku {
+func sampleSkus(t *testing.T) []partnercenter.SubscribedSku {
 	t.Helper()
 	skus, err := pcfake.LoadCatalogueFile(samplePath)
 	if err != nil {
@@ -128,7 +128,7 @@ func skusPath(customer, query string) string {
 }
 
 // postUpdate posts a LicenseUpdate for a user of the default customer.
-func postUpdate(t *testing.T, hc *http.Client, user, requestID string, upd client.LicenseUpdate) reply {
+func postUpdate(t *testing.T, hc *http.Client, user, requestID string, upd partnercenter.LicenseUpdate) reply {
 	t.Helper()
 	return do(t, hc, call{method: http.MethodPost, path: updatesPath(cust, user), body: mustJSON(t, upd), requestID: requestID})
 }
@@ -138,22 +138,22 @@ func getSkus(t *testing.T, hc *http.Client, query string) reply {
 	return do(t, hc, call{method: http.MethodGet, path: skusPath(cust, query)})
 }
 
-func assign(skuIDs ...string) client.LicenseUpdate {
-	var u client.LicenseUpdate
+func assign(skuIDs ...string) partnercenter.LicenseUpdate {
+	var u partnercenter.LicenseUpdate
 	for _, id := range skuIDs {
-		u.LicensesToAssign = append(u.LicensesToAssign, client.LicenseAssignment{SkuID: id})
+		u.LicensesToAssign = append(u.LicensesToAssign, partnercenter.LicenseAssignment{SkuID: id})
 	}
 	return u
 }
 
-func swap(remove, add string) client.LicenseUpdate {
+func swap(remove, add string) partnercenter.LicenseUpdate {
 	u := assign(add)
 	u.LicensesToRemove = []string{remove}
 	return u
 }
 
-func remove(skuIDs ...string) client.LicenseUpdate {
-	return client.LicenseUpdate{LicensesToRemove: skuIDs}
+func remove(skuIDs ...string) partnercenter.LicenseUpdate {
+	return partnercenter.LicenseUpdate{LicensesToRemove: skuIDs}
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -204,10 +204,10 @@ func wantError(t *testing.T, r reply, status int, code string) apiErr {
 	return e
 }
 
-func decodeSkus(t *testing.T, r reply) client.SubscribedSkus {
+func decodeSkus(t *testing.T, r reply) partnercenter.SubscribedSkus {
 	t.Helper()
 	wantStatus(t, r, http.StatusOK)
-	var coll client.SubscribedSkus
+	var coll partnercenter.SubscribedSkus
 	if err := json.Unmarshal(r.body, &coll); err != nil {
 		t.Fatalf("decode subscribedskus %s: %v", r.body, err)
 	}

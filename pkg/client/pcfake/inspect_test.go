@@ -11,7 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -79,7 +79,7 @@ func TestInspectionShowsTheLedger(t *testing.T) {
 	defer srv.Close()
 	hc := &http.Client{Transport: rewriteTo{srv.URL, srv.Client().Transport}}
 
-	e5NoSway := client.LicenseUpdate{LicensesToAssign: []client.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway}}}}
+	e5NoSway := partnercenter.LicenseUpdate{LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway}}}}
 	wantStatus(t, postUpdate(t, hc, "ann@contoso.com", "r1", e5NoSway), http.StatusCreated)
 	wantStatus(t, postUpdate(t, hc, "held@contoso.com", "r2", swap(skuE3, skuE5)), http.StatusCreated)
 	wantStatus(t, postUpdate(t, hc, "bob@contoso.com", "r3", assign(skuMinecraft)), http.StatusCreated)

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 // customer is one customer tenant: its subscribed SKUs with live units, its users (if
@@ -23,7 +23,7 @@ type customer struct {
 
 // sku is one subscribed SKU; item's AvailableUnits and ConsumedUnits are the ledger's.
 type sku struct {
-	item  client.SubscribedSku
+	item  partnercenter.SubscribedSku
 	group string            // group1 or group2
 	plans map[string]string // lower-cased service plan ID -> ID as in the catalogue
 }
@@ -36,7 +36,7 @@ type holder struct {
 	skus map[string][]string
 }
 
-func newCustomer(id string, items []client.SubscribedSku) *customer {
+func newCustomer(id string, items []partnercenter.SubscribedSku) *customer {
 	c := &customer{
 		id:      id,
 		skus:    make(map[string]*sku, len(items)),
@@ -89,7 +89,7 @@ type outcome struct {
 
 // apply processes one licenseupdates call against the ledger, all or nothing; problem
 // is a body the decoder already rejected. The caller holds no lock.
-func (s *Server) apply(customerID, user string, upd client.LicenseUpdate, problem string) outcome {
+func (s *Server) apply(customerID, user string, upd partnercenter.LicenseUpdate, problem string) outcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.customers[strings.ToLower(customerID)]
@@ -206,7 +206,7 @@ func (s *Server) apply(customerID, user string, upd client.LicenseUpdate, proble
 
 // fingerprint hashes a customer, a user and a license update in a canonical form (IDs
 // lower-cased, lists sorted), so that equal updates meet. The caller holds s.mu.
-func (s *Server) fingerprint(customerID, userKey string, upd client.LicenseUpdate) uint64 {
+func (s *Server) fingerprint(customerID, userKey string, upd partnercenter.LicenseUpdate) uint64 {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(customerID))
 	b.WriteByte('|')
@@ -242,9 +242,9 @@ func (s *Server) subscribedSkus(customerID string, groups []string) *answer {
 	if c == nil {
 		return customerNotFound(customerID)
 	}
-	coll := client.SubscribedSkus{
-		Items:      []client.SubscribedSku{},
-		Attributes: &client.Attributes{ObjectType: "Collection"},
+	coll := partnercenter.SubscribedSkus{
+		Items:      []partnercenter.SubscribedSku{},
+		Attributes: &partnercenter.Attributes{ObjectType: "Collection"},
 	}
 	for _, k := range c.order {
 		if groups != nil && !slices.Contains(groups, k.group) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -24,7 +24,7 @@ func TestLedgerUnitsMoveWithAssignRemoveSwap(t *testing.T) {
 	}
 
 	// Assigning again only updates the excluded plans.
-	again := client.LicenseUpdate{LicensesToAssign: []client.LicenseAssignment{{SkuID: skuE3, ExcludedPlans: []string{strings.ToUpper(planYammer), planSway}}}}
+	again := partnercenter.LicenseUpdate{LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuE3, ExcludedPlans: []string{strings.ToUpper(planYammer), planSway}}}}
 	wantStatus(t, postUpdate(t, hc, user, "", again), http.StatusCreated)
 	wantUnits(t, s, skuE3, 4799, 1201)
 	if got := s.Holdings(cust)[user][skuE3]; !reflect.DeepEqual(got, []string{planYammer, planSway}) {
@@ -56,8 +56,8 @@ func TestLedgerUnitsMoveWithAssignRemoveSwap(t *testing.T) {
 
 func TestSuccessAnswerIsTheLicenseUpdate(t *testing.T) {
 	_, hc := newFake(t)
-	upd := client.LicenseUpdate{
-		LicensesToAssign: []client.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway}}},
+	upd := partnercenter.LicenseUpdate{
+		LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway}}},
 		LicensesToRemove: []string{skuE3},
 	}
 	r := postUpdate(t, hc, "bob@contoso.onmicrosoft.com", "", upd)
@@ -191,7 +191,7 @@ func TestNewPanicsOnInconsistentOptions(t *testing.T) {
 		"holder beyond units":        {pcfake.WithCustomer(cust, skus), pcfake.WithHolder(cust, "u1", skuAXTask), pcfake.WithHolder(cust, "u2", skuAXTask)},
 		"holder not in user list":    {pcfake.WithCustomer(cust, skus), pcfake.WithUsers(cust, []pcfake.User{{ID: "1"}}), pcfake.WithHolder(cust, "2", skuE3)},
 		"users of unknown customer":  {pcfake.WithUsers(cust, []pcfake.User{{ID: "1"}})},
-		"bad catalogue":              {pcfake.WithCustomer(cust, []client.SubscribedSku{{}})},
+		"bad catalogue":              {pcfake.WithCustomer(cust, []partnercenter.SubscribedSku{{}})},
 	}
 	for name, opts := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -215,7 +215,7 @@ func TestWithCustomerDeepCopies(t *testing.T) {
 			skus[i].ServicePlans[j].ID = "changed"
 		}
 	}
-	upd := client.LicenseUpdate{LicensesToAssign: []client.LicenseAssignment{{SkuID: skuE3, ExcludedPlans: []string{planSway}}}}
+	upd := partnercenter.LicenseUpdate{LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuE3, ExcludedPlans: []string{planSway}}}}
 	wantStatus(t, do(t, hc, call{method: http.MethodPost, path: updatesPath(cust, "u"), body: mustJSON(t, upd), token: ptr("any")}), http.StatusCreated)
 	wantUnits(t, s, skuE3, 4799, 1201)
 	// The customers' ledgers are apart.
@@ -272,9 +272,9 @@ func TestCustomerIDIsCaseInsensitive(t *testing.T) {
 }
 
 func TestAddHolderSeedsTheLedgerAfterConstruction(t *testing.T) {
-	s := pcfake.New(pcfake.WithCustomer(pcfake.DefaultCustomerID, []client.SubscribedSku{{
+	s := pcfake.New(pcfake.WithCustomer(pcfake.DefaultCustomerID, []partnercenter.SubscribedSku{{
 		AvailableUnits: 1, TotalUnits: 1,
-		ProductSku: client.ProductSku{ID: "6fd2c87f-b296-42f0-b197-1e91e994b900", Name: "E3", LicenseGroupID: "group1"},
+		ProductSku: partnercenter.ProductSku{ID: "6fd2c87f-b296-42f0-b197-1e91e994b900", Name: "E3", LicenseGroupID: "group1"},
 	}}))
 	if err := s.AddHolder(pcfake.DefaultCustomerID, "ann@contoso.com", "6fd2c87f-b296-42f0-b197-1e91e994b900"); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -108,14 +108,14 @@ func TestRepeatOfACancelledFirstIsProcessed(t *testing.T) {
 
 func TestReappliedCountsRepeatedBodiesUnderNewIDs(t *testing.T) {
 	s, hc := newFake(t)
-	upd := client.LicenseUpdate{
-		LicensesToAssign: []client.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway, planYammer}}},
+	upd := partnercenter.LicenseUpdate{
+		LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway, planYammer}}},
 		LicensesToRemove: []string{skuE3},
 	}
 	wantStatus(t, postUpdate(t, hc, "u1", "id-1", upd), http.StatusCreated)
 	// The same update in another spelling and order, under a new ID.
-	same := client.LicenseUpdate{
-		LicensesToAssign: []client.LicenseAssignment{{SkuID: strings.ToUpper(skuE5), ExcludedPlans: []string{planYammer, planSway}}},
+	same := partnercenter.LicenseUpdate{
+		LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: strings.ToUpper(skuE5), ExcludedPlans: []string{planYammer, planSway}}},
 		LicensesToRemove: []string{strings.ToUpper(skuE3)},
 	}
 	wantStatus(t, postUpdate(t, hc, "U1", "id-2", same), http.StatusCreated)

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 // DefaultCustomerID is the customer ID the Partner Center documentation's examples use.
@@ -143,7 +143,7 @@ func New(opts ...Option) *Server {
 // WithCustomer adds a customer whose subscribed SKUs are a deep copy of skus, with
 // their units as the catalogue states them. A second WithCustomer for the same ID
 // replaces the first.
-func WithCustomer(customerID string, skus []client.SubscribedSku) Option {
+func WithCustomer(customerID string, skus []partnercenter.SubscribedSku) Option {
 	return func(s *Server) {
 		if strings.TrimSpace(customerID) == "" {
 			s.errs = append(s.errs, errors.New("WithCustomer: the customer ID is empty"))

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 // Stats counts what the fake has seen since New. Every request counts in Requests;
@@ -50,7 +50,7 @@ type Request struct {
 	Groups []string
 	// Body is a POST's body as decoded; empty when the request was refused before its
 	// body was read (401, 429).
-	Body client.LicenseUpdate
+	Body partnercenter.LicenseUpdate
 }
 
 // Stats returns a snapshot of the counters.

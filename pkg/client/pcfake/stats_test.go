@@ -13,7 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -95,7 +95,7 @@ func TestRequestLog(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, hc := newFake(t, pcfake.WithRequestLog())
 		start := time.Now()
-		upd := client.LicenseUpdate{LicensesToAssign: []client.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway}}}, LicensesToRemove: []string{skuE3}}
+		upd := partnercenter.LicenseUpdate{LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuE5, ExcludedPlans: []string{planSway}}}, LicensesToRemove: []string{skuE3}}
 		do(t, hc, call{method: http.MethodPost, path: updatesPath(cust, "Ann@Contoso.com"), body: mustJSON(t, upd), requestID: "r1", correlationID: "c1"})
 		time.Sleep(time.Second)
 		do(t, hc, call{method: http.MethodGet, path: skusPath(cust, "licenseGroupIds=Group2"), requestID: "r2", correlationID: "c1"})

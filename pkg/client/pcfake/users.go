@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 // Page sizes of the users GET.
@@ -34,7 +34,7 @@ type userItem struct {
 	DisplayName       string            `json:"displayName"`
 	UsageLocation     string            `json:"usageLocation"`
 	State             string            `json:"state"`
-	Attributes        client.Attributes `json:"attributes"`
+	Attributes        partnercenter.Attributes `json:"attributes"`
 }
 
 // linkHeader is one header a link asks the caller to send.
@@ -60,20 +60,20 @@ type userPage struct {
 	TotalCount int               `json:"totalCount"` // the items on this page
 	Items      []userItem        `json:"items"`
 	Links      userLinks         `json:"links"`
-	Attributes client.Attributes `json:"attributes"`
+	Attributes partnercenter.Attributes `json:"attributes"`
 }
 
 // licenseItem is one license a user holds, in a user licenses GET answer.
 type licenseItem struct {
-	ProductSku   client.ProductSku    `json:"productSku"`
-	ServicePlans []client.ServicePlan `json:"servicePlans"`
-	Attributes   client.Attributes    `json:"attributes"`
+	ProductSku   partnercenter.ProductSku    `json:"productSku"`
+	ServicePlans []partnercenter.ServicePlan `json:"servicePlans"`
+	Attributes   partnercenter.Attributes    `json:"attributes"`
 }
 
 type licenseCollection struct {
 	TotalCount int               `json:"totalCount"`
 	Items      []licenseItem     `json:"items"`
-	Attributes client.Attributes `json:"attributes"`
+	Attributes partnercenter.Attributes `json:"attributes"`
 }
 
 // AddUsers adds users to a customer's user list from now on, as WithUsers does at
@@ -218,7 +218,7 @@ func (s *Server) usersPage(customerID string, size int, next bool, token string)
 	end := min(offset+size, len(c.list))
 	page := userPage{
 		Items:      make([]userItem, 0, end-offset),
-		Attributes: client.Attributes{ObjectType: "Collection"},
+		Attributes: partnercenter.Attributes{ObjectType: "Collection"},
 	}
 	for _, u := range c.list[offset:end] {
 		state := u.State
@@ -231,7 +231,7 @@ func (s *Server) usersPage(customerID string, size int, next bool, token string)
 			DisplayName:       u.DisplayName,
 			UsageLocation:     u.UsageLocation,
 			State:             state,
-			Attributes:        client.Attributes{ObjectType: "CustomerUser"},
+			Attributes:        partnercenter.Attributes{ObjectType: "CustomerUser"},
 		})
 	}
 	page.TotalCount = len(page.Items)
@@ -313,7 +313,7 @@ func (s *Server) userLicenses(customerID, user string, groups []string) *answer 
 	}
 	coll := licenseCollection{
 		Items:      []licenseItem{},
-		Attributes: client.Attributes{ObjectType: "Collection"},
+		Attributes: partnercenter.Attributes{ObjectType: "Collection"},
 	}
 	h := c.holders[key]
 	if h != nil {
@@ -322,7 +322,7 @@ func (s *Server) userLicenses(customerID, user string, groups []string) *answer 
 			if !held || !containsFold(groups, k.group) {
 				continue
 			}
-			plans := make([]client.ServicePlan, 0, len(k.item.ServicePlans))
+			plans := make([]partnercenter.ServicePlan, 0, len(k.item.ServicePlans))
 			for _, p := range k.item.ServicePlans {
 				if !containsFold(excluded, p.ID) {
 					plans = append(plans, p)
@@ -331,7 +331,7 @@ func (s *Server) userLicenses(customerID, user string, groups []string) *answer 
 			coll.Items = append(coll.Items, licenseItem{
 				ProductSku:   k.item.ProductSku,
 				ServicePlans: plans,
-				Attributes:   client.Attributes{ObjectType: "License"},
+				Attributes:   partnercenter.Attributes{ObjectType: "License"},
 			})
 		}
 	}

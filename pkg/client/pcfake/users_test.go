@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -52,8 +52,8 @@ type wireUserPage struct {
 }
 
 type wireLicense struct {
-	ProductSku   client.ProductSku    `json:"productSku"`
-	ServicePlans []client.ServicePlan `json:"servicePlans"`
+	ProductSku   partnercenter.ProductSku    `json:"productSku"`
+	ServicePlans []partnercenter.ServicePlan `json:"servicePlans"`
 	Attributes   wireAttributes       `json:"attributes"`
 }
 
@@ -403,7 +403,7 @@ func TestAssignmentNeedsUsageLocation(t *testing.T) {
 
 	for name, tc := range map[string]struct {
 		user string
-		upd  client.LicenseUpdate
+		upd  partnercenter.LicenseUpdate
 	}{
 		"assign by UPN":      {users[0].UserPrincipalName, assign(skuE5)},
 		"assign by ID":       {strings.ToUpper(users[0].ID), assign(skuE5)},
@@ -467,7 +467,7 @@ func TestUserLicensesFollowTheLedger(t *testing.T) {
 	users := pcfake.GenerateUsers(3, "contoso.onmicrosoft.com", 9)
 	s, hc := newFake(t, pcfake.WithUsers(cust, users))
 	catalogue := decodeSkus(t, getSkus(t, hc, ""))
-	bySku := map[string]client.SubscribedSku{}
+	bySku := map[string]partnercenter.SubscribedSku{}
 	for _, it := range catalogue.Items {
 		bySku[it.ProductSku.ID] = it
 	}
@@ -489,7 +489,7 @@ func TestUserLicensesFollowTheLedger(t *testing.T) {
 		t.Fatalf("before any assignment: %+v", l)
 	}
 
-	withExcluded := client.LicenseUpdate{LicensesToAssign: []client.LicenseAssignment{{SkuID: skuE3, ExcludedPlans: []string{strings.ToUpper(planSway), planYammer}}}}
+	withExcluded := partnercenter.LicenseUpdate{LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: skuE3, ExcludedPlans: []string{strings.ToUpper(planSway), planYammer}}}}
 	wantStatus(t, postUpdate(t, hc, u.UserPrincipalName, "", withExcluded), http.StatusCreated)
 	wantStatus(t, postUpdate(t, hc, u.ID, "", assign(skuMinecraft)), http.StatusCreated)
 
@@ -504,7 +504,7 @@ func TestUserLicensesFollowTheLedger(t *testing.T) {
 		}
 		want := sku.ServicePlans
 		if it.ProductSku.ID == skuE3 {
-			want = slices.DeleteFunc(slices.Clone(sku.ServicePlans), func(p client.ServicePlan) bool {
+			want = slices.DeleteFunc(slices.Clone(sku.ServicePlans), func(p partnercenter.ServicePlan) bool {
 				return p.ID == planSway || p.ID == planYammer
 			})
 			if len(want) != len(sku.ServicePlans)-2 {

@@ -3,10 +3,9 @@
 // SKUs of the Partner Center documentation plus Office 365 Enterprise E3 and E5, and a
 // generator of realistic input files (and of a directory listing their users).
 //
-// The catalogue stands in for the subscribedskus call described at
-// https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group
-// and the directory for the users call described at
-// https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
+// The catalogue stands in for a backend's Catalogue read (Partner Center's
+// subscribedskus call) and the directory for its client.Directory: lookups, listings and
+// per-user license reads, with costs a test sets.
 package plannertest
 
 import (
@@ -37,28 +36,18 @@ const (
 	ExchangePlanID = "efb87545-963c-4e0d-99df-69c6916d9eb0" // EXCHANGE_S_ENTERPRISE, "Exchange Online (Plan 2)"
 )
 
-func plan(id, display, service, target string) client.ServicePlan {
-	return client.ServicePlan{ID: id, DisplayName: display, ServiceName: service, CapabilityStatus: "Enabled", TargetType: target}
+func plan(id, display, service, _ string) client.ServicePlan {
+	return client.ServicePlan{ID: id, DisplayName: display, Name: service}
 }
 
-func sku(available, consumed int, id, name, part, group string, plans ...client.ServicePlan) client.SubscribedSku {
-	return client.SubscribedSku{
-		AvailableUnits: available,
-		ActiveUnits:    available + consumed,
-		ConsumedUnits:  consumed,
-		TotalUnits:     available + consumed,
-		ProductSku: client.ProductSku{
-			ID: id, Name: name, SkuPartNumber: part, TargetType: "User", LicenseGroupID: group,
-		},
-		ServicePlans:     plans,
-		CapabilityStatus: "Enabled",
-		Attributes:       &client.Attributes{ObjectType: "SubscribedSku"},
-	}
+func sku(available, consumed int, id, name, part, group string, plans ...client.ServicePlan) client.Sku {
+	return client.Sku{ID: id, Name: name, PartNumber: part, Group: group,
+		Available: available, Consumed: consumed, Total: available + consumed, Plans: plans}
 }
 
 // SampleSkus returns the four SKUs of the documentation's example answer (with their
 // units) plus Office 365 Enterprise E3 (500 available) and E5 (200 available), in that order.
-func SampleSkus() []client.SubscribedSku {
+func SampleSkus() []client.Sku {
 	office := func(forms string) []client.ServicePlan {
 		return []client.ServicePlan{
 			plan("113feb6c-3fe4-4440-bddc-54d774bf0318", "Exchange Foundation", "EXCHANGE_S_FOUNDATION", "Tenant"),
@@ -72,7 +61,7 @@ func SampleSkus() []client.SubscribedSku {
 			plan(forms, "Microsoft Forms", "FORMS_PLAN", "User"),
 		}
 	}
-	return []client.SubscribedSku{
+	return []client.Sku{
 		sku(15, 0, AADPremiumP1ID, "Azure Active Directory Premium P1", "AAD_PREMIUM", "group1",
 			plan("113feb6c-3fe4-4440-bddc-54d774bf0318", "Exchange Foundation", "EXCHANGE_S_FOUNDATION", "Tenant"),
 			plan("41781fb2-bc02-4b7c-bd55-b576c07bb09d", "Azure Active Directory Premium P1", "AAD_PREMIUM", "User"),
@@ -88,12 +77,11 @@ func SampleSkus() []client.SubscribedSku {
 }
 
 // WithAvailable returns a copy of skus in which every SKU has n available units.
-func WithAvailable(skus []client.SubscribedSku, n int) []client.SubscribedSku {
+func WithAvailable(skus []client.Sku, n int) []client.Sku {
 	out := slices.Clone(skus)
 	for i := range out {
-		out[i].AvailableUnits = n
-		out[i].TotalUnits = n + out[i].ConsumedUnits
-		out[i].ActiveUnits = out[i].TotalUnits
+		out[i].Available = n
+		out[i].Total = n + out[i].Consumed
 	}
 	return out
 }
@@ -103,26 +91,25 @@ func WithAvailable(skus []client.SubscribedSku, n int) []client.SubscribedSku {
 // counts calls per customer. It is safe for concurrent use.
 type Catalogue struct {
 	// Default is the answer for customers without their own SKUs.
-	Default []client.SubscribedSku
+	Default []client.Sku
 
-	mu     sync.Mutex
-	skus   map[string][]client.SubscribedSku
-	errs   map[string]error
-	calls  map[string]int
-	groups map[string][]client.LicenseGroupID
+	mu    sync.Mutex
+	skus  map[string][]client.Sku
+	errs  map[string]error
+	calls map[string]int
 }
 
 // NewCatalogue returns a catalogue that answers every customer with skus.
-func NewCatalogue(skus []client.SubscribedSku) *Catalogue {
+func NewCatalogue(skus []client.Sku) *Catalogue {
 	return &Catalogue{Default: skus}
 }
 
 // Set gives one customer its own SKUs.
-func (c *Catalogue) Set(customerID string, skus []client.SubscribedSku) {
+func (c *Catalogue) Set(customerID string, skus []client.Sku) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.skus == nil {
-		c.skus = make(map[string][]client.SubscribedSku)
+		c.skus = make(map[string][]client.Sku)
 	}
 	c.skus[strings.ToLower(customerID)] = skus
 }
@@ -155,42 +142,24 @@ func (c *Catalogue) TotalCalls() int {
 	return n
 }
 
-// Groups reports the license groups of the last call for customerID.
-func (c *Catalogue) Groups(customerID string) []client.LicenseGroupID {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.groups[strings.ToLower(customerID)])
-}
-
-// GetSubscribedSkus returns the customer's SKUs of the given license groups, as
-// Partner Center's subscribedskus call does. With no groups it returns every SKU.
-func (c *Catalogue) GetSubscribedSkus(ctx context.Context, customerID string, groups ...client.LicenseGroupID) ([]client.SubscribedSku, *client.Response, error) {
+// Catalogue returns the customer's SKUs, as a backend's Catalogue read does.
+func (c *Catalogue) Catalogue(ctx context.Context, customerID string) ([]client.Sku, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, &client.Response{}, err
+		return nil, err
 	}
 	key := strings.ToLower(customerID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.calls == nil {
 		c.calls = make(map[string]int)
-		c.groups = make(map[string][]client.LicenseGroupID)
 	}
 	c.calls[key]++
-	c.groups[key] = slices.Clone(groups)
 	if err := c.errs[key]; err != nil {
-		return nil, &client.Response{StatusCode: 404, Attempts: 1}, fmt.Errorf("fake catalogue: %w", err)
+		return nil, fmt.Errorf("fake catalogue: %w", err)
 	}
 	skus, ok := c.skus[key]
 	if !ok {
 		skus = c.Default
 	}
-	var out []client.SubscribedSku
-	for _, s := range skus {
-		if len(groups) == 0 || slices.ContainsFunc(groups, func(g client.LicenseGroupID) bool {
-			return strings.EqualFold(string(g), s.ProductSku.LicenseGroupID)
-		}) {
-			out = append(out, s)
-		}
-	}
-	return out, &client.Response{StatusCode: 200, Attempts: 1}, nil
+	return slices.Clone(skus), nil
 }

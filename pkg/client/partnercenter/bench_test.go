@@ -1,4 +1,4 @@
-package client
+package partnercenter
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // fixedAnswer is an http.RoundTripper that answers every request with the same 201 and
@@ -34,8 +36,8 @@ func (f fixedAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
 // headers, JSON both ways, without latency.
 func BenchmarkUpdateLicenses(b *testing.B) {
 	body := []byte(`{"licensesToAssign":[{"skuId":"` + testSku + `"}],"licenseWarnings":[],"attributes":{"objectType":"LicenseUpdate"}}`)
-	c, err := New(append(testOptions(), WithBaseURL("https://pc.test"),
-		WithHTTPClient(&http.Client{Transport: fixedAnswer{body: body}}))...)
+	c, err := New(append(testOptions(), client.WithBaseURL("https://pc.test"),
+		client.WithHTTPClient(&http.Client{Transport: fixedAnswer{body: body}}))...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package client
+package partnercenter
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 const (
@@ -122,7 +124,7 @@ func TestListUsersFollowsNextLinks(t *testing.T) {
 	pager := threePages()
 	mux.Handle(usersPath, pager)
 
-	users, resp, err := c.ListUsers(context.Background(), testCustomer, 2)
+	users, resp, err := c.AllUsers(context.Background(), testCustomer, 2)
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
@@ -163,7 +165,7 @@ func TestListUsersFollowsNextLinks(t *testing.T) {
 		t.Errorf("Attempts = %d, want 3 (one per page)", resp.Attempts)
 	}
 	if resp.RequestID != reqs[2].requestID || resp.StatusCode != http.StatusOK {
-		t.Errorf("Response = %+v, want the last page's (request ID %s, 200)", resp, reqs[2].requestID)
+		t.Errorf("client.Response = %+v, want the last page's (request ID %s, 200)", resp, reqs[2].requestID)
 	}
 }
 
@@ -171,7 +173,7 @@ func TestListUsersDefaultPageSize(t *testing.T) {
 	c, mux, _ := setup(t)
 	pager := &userPager{pages: map[string]string{"": usersBody("", testUsers()[0])}}
 	mux.Handle(usersPath, pager)
-	if _, _, err := c.ListUsers(context.Background(), testCustomer, 0); err != nil {
+	if _, _, err := c.AllUsers(context.Background(), testCustomer, 0); err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
 	reqs := pager.recorded()
@@ -190,7 +192,7 @@ func TestListUsersEmptyCustomer(t *testing.T) {
 			`/users?size=500","method":"GET","headers":[]}},"attributes":{"objectType":"Collection"}}`,
 	}}
 	mux.Handle(usersPath, pager)
-	users, resp, err := c.ListUsers(context.Background(), testCustomer, 0)
+	users, resp, err := c.AllUsers(context.Background(), testCustomer, 0)
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
@@ -214,7 +216,7 @@ func TestListUsersRetriesAPageWithItsRequestID(t *testing.T) {
 	}
 	mux.Handle(usersPath, pager)
 
-	users, resp, err := c.ListUsers(context.Background(), testCustomer, 2)
+	users, resp, err := c.AllUsers(context.Background(), testCustomer, 2)
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
@@ -251,20 +253,20 @@ func TestListUsersFailingPage(t *testing.T) {
 		return false
 	}
 	mux.Handle(usersPath, pager)
-	users, resp, err := c.ListUsers(context.Background(), testCustomer, 2)
-	var apiErr *APIError
+	users, resp, err := c.AllUsers(context.Background(), testCustomer, 2)
+	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || apiErr.Op != opListUsers {
-		t.Fatalf("err = %v, want a 403 *APIError of %q", err, opListUsers)
+		t.Fatalf("err = %v, want a 403 *client.APIError of %q", err, opListUsers)
 	}
 	if users != nil {
 		t.Errorf("users = %+v, want nil on an error", users)
 	}
 	reqs := pager.recorded()
 	if resp.RequestID != reqs[1].requestID || apiErr.RequestID != reqs[1].requestID {
-		t.Errorf("Response and error name request %s / %s, want page 2's %s", resp.RequestID, apiErr.RequestID, reqs[1].requestID)
+		t.Errorf("client.Response and error name request %s / %s, want page 2's %s", resp.RequestID, apiErr.RequestID, reqs[1].requestID)
 	}
 	if resp.Attempts != 2 || apiErr.Attempts != 1 {
-		t.Errorf("Response.Attempts = %d (want 2, all pages), APIError.Attempts = %d (want 1, the page)", resp.Attempts, apiErr.Attempts)
+		t.Errorf("client.Response.Attempts = %d (want 2, all pages), client.APIError.Attempts = %d (want 1, the page)", resp.Attempts, apiErr.Attempts)
 	}
 }
 
@@ -281,10 +283,10 @@ func TestListUsersErrorTextsHideTheContinuation(t *testing.T) {
 		return false
 	}
 	mux.Handle(usersPath, pager)
-	_, resp, err := c.ListUsers(context.Background(), testCustomer, 2)
-	var te *TransportError
+	_, resp, err := c.AllUsers(context.Background(), testCustomer, 2)
+	var te *client.TransportError
 	if !errors.As(err, &te) || te.Op != opListUsers {
-		t.Fatalf("err = %v, want a *TransportError of %q", err, opListUsers)
+		t.Fatalf("err = %v, want a *client.TransportError of %q", err, opListUsers)
 	}
 	for _, s := range []string{"SEEKVALUE", "TOKENVALUE"} {
 		if strings.Contains(err.Error(), s) {
@@ -305,7 +307,7 @@ func TestListUsersFullURLOnTheSameHost(t *testing.T) {
 		"token-2": usersBody("", us[1]),
 	}}
 	mux.Handle(usersPath, pager)
-	users, _, err := c.ListUsers(context.Background(), testCustomer, 2)
+	users, _, err := c.AllUsers(context.Background(), testCustomer, 2)
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
@@ -330,7 +332,7 @@ func TestListUsersRefusesAnotherHost(t *testing.T) {
 		"": usersBody(nextLink(other.URL+"/v1/customers/"+testCustomer+"/users?seek=SEEKVALUE", "TOKENVALUE"), testUsers()[0]),
 	}}
 	mux.Handle(usersPath, pager)
-	users, resp, err := c.ListUsers(context.Background(), testCustomer, 2)
+	users, resp, err := c.AllUsers(context.Background(), testCustomer, 2)
 	if !errors.Is(err, errForeignNextLink) {
 		t.Fatalf("err = %v, want errForeignNextLink", err)
 	}
@@ -386,7 +388,7 @@ func TestResolveLink(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.base+" "+tt.uri, func(t *testing.T) {
-			c, err := New(append(testOptions(), WithBaseURL(tt.base))...)
+			c, err := New(append(testOptions(), client.WithBaseURL(tt.base))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -419,7 +421,7 @@ func TestListUsersRefusesBadLinks(t *testing.T) {
 			c, mux, _ := setup(t)
 			pager := &userPager{pages: map[string]string{"": usersBody(next, testUsers()[0])}}
 			mux.Handle(usersPath, pager)
-			_, _, err := c.ListUsers(context.Background(), testCustomer, 2)
+			_, _, err := c.AllUsers(context.Background(), testCustomer, 2)
 			if !errors.Is(err, errBadNextLink) {
 				t.Fatalf("err = %v, want errBadNextLink", err)
 			}
@@ -441,7 +443,7 @@ func TestListUsersLinkCannotReplaceClientHeaders(t *testing.T) {
 		`{"key":"Authorization","value":"Bearer forged"},{"key":"MS-CorrelationId","value":"forged"}]}`
 	pager := &userPager{pages: map[string]string{"": usersBody(forged, us[0]), "token-2": usersBody("", us[1])}}
 	mux.Handle(usersPath, pager)
-	if _, _, err := c.ListUsers(context.Background(), testCustomer, 2); err != nil {
+	if _, _, err := c.AllUsers(context.Background(), testCustomer, 2); err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
 	h := pager.recorded()[1].header
@@ -464,7 +466,7 @@ func TestListUsersLoopGuard(t *testing.T) {
 			"token-2": usersBody(same, testUsers()[1]),
 		}}
 		mux.Handle(usersPath, pager)
-		users, _, err := c.ListUsers(context.Background(), testCustomer, 2)
+		users, _, err := c.AllUsers(context.Background(), testCustomer, 2)
 		if !errors.Is(err, errRepeatedNextLink) {
 			t.Fatalf("err = %v, want errRepeatedNextLink", err)
 		}
@@ -480,7 +482,7 @@ func TestListUsersLoopGuard(t *testing.T) {
 		first := `{"uri":"/customers/` + testCustomer + `/users?size=2","method":"GET","headers":[]}`
 		pager := &userPager{pages: map[string]string{"": usersBody(first, testUsers()[0])}}
 		mux.Handle(usersPath, pager)
-		_, _, err := c.ListUsers(context.Background(), testCustomer, 2)
+		_, _, err := c.AllUsers(context.Background(), testCustomer, 2)
 		if !errors.Is(err, errRepeatedNextLink) {
 			t.Fatalf("err = %v, want errRepeatedNextLink", err)
 		}
@@ -499,7 +501,7 @@ func TestListUsersLoopGuard(t *testing.T) {
 			mu.Unlock()
 			fmt.Fprint(w, usersBody(nextLink("/customers/"+testCustomer+"/users?size=1", tok), testUsers()[0]))
 		})
-		users, resp, err := c.listUsers(context.Background(), testCustomer, 1, 4)
+		users, resp, err := c.allUsers(context.Background(), testCustomer, 1, 4)
 		if !errors.Is(err, errTooManyPages) {
 			t.Fatalf("err = %v, want errTooManyPages", err)
 		}
@@ -540,7 +542,7 @@ func TestListUsersDecodesAnyCase(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c, mux, _ := setup(t)
 			mux.Handle(usersPath, &userPager{pages: p})
-			users, _, err := c.ListUsers(context.Background(), testCustomer, 1)
+			users, _, err := c.AllUsers(context.Background(), testCustomer, 1)
 			if err != nil {
 				t.Fatalf("ListUsers: %v", err)
 			}
@@ -560,7 +562,7 @@ func TestListUsersRejectsBadArguments(t *testing.T) {
 		customer string
 		size     int
 	}{{"", 0}, {"..", 0}, {testCustomer, -1}} {
-		users, resp, err := c.ListUsers(context.Background(), tt.customer, tt.size)
+		users, resp, err := c.AllUsers(context.Background(), tt.customer, tt.size)
 		if err == nil || users != nil || resp == nil || resp.Attempts != 0 {
 			t.Errorf("ListUsers(%q, %d) = %v, %+v, %v; want an error before any attempt", tt.customer, tt.size, users, resp, err)
 		}
@@ -594,7 +596,7 @@ func TestListUsersPagesCallsPageAsPagesArrive(t *testing.T) {
 	}
 	reqs := pager.recorded()
 	if len(reqs) != 3 || resp.Attempts != 3 || resp.RequestID != reqs[2].requestID || resp.StatusCode != http.StatusOK {
-		t.Errorf("%d requests, Response %+v; want 3, 3 attempts and the last page's request ID %s", len(reqs), resp, reqs[2].requestID)
+		t.Errorf("%d requests, client.Response %+v; want 3, 3 attempts and the last page's request ID %s", len(reqs), resp, reqs[2].requestID)
 	}
 }
 
@@ -628,16 +630,16 @@ func TestListUsersPagesCallbackError(t *testing.T) {
 		t.Errorf("%d requests, want 2: none after the callback's error", len(reqs))
 	}
 	if resp.RequestID != reqs[1].requestID || resp.Attempts != 2 {
-		t.Errorf("Response = %+v, want page 2's request ID %s and 2 attempts", resp, reqs[1].requestID)
+		t.Errorf("client.Response = %+v, want page 2's request ID %s and 2 attempts", resp, reqs[1].requestID)
 	}
 
 	// An error of its own type is found by errors.As.
-	var apiErr *APIError
+	var apiErr *client.APIError
 	_, err = c.ListUsersPages(context.Background(), testCustomer, 2, func([]User) error {
-		return &APIError{Op: "caller", StatusCode: http.StatusTeapot}
+		return &client.APIError{Op: "caller", StatusCode: http.StatusTeapot}
 	})
 	if !errors.As(err, &apiErr) || apiErr.Op != "caller" {
-		t.Errorf("err = %v, want the callback's *APIError", err)
+		t.Errorf("err = %v, want the callback's *client.APIError", err)
 	}
 }
 
@@ -660,9 +662,9 @@ func TestListUsersPagesFailingPage(t *testing.T) {
 		got = append(got, page...)
 		return nil
 	})
-	var apiErr *APIError
+	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden {
-		t.Fatalf("err = %v, want a 403 *APIError", err)
+		t.Fatalf("err = %v, want a 403 *client.APIError", err)
 	}
 	if want := testUsers()[0:2]; !reflect.DeepEqual(got, want) {
 		t.Errorf("handed over %+v, want page 1 only", got)
@@ -778,7 +780,7 @@ func TestUserLicensesPathAndGroups(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", lics, wantUserLicenses())
 			}
 			if resp.Attempts != 1 || resp.RequestID != got.Header.Get("MS-RequestId") {
-				t.Errorf("Response = %+v, want 1 attempt and request ID %s", resp, got.Header.Get("MS-RequestId"))
+				t.Errorf("client.Response = %+v, want 1 attempt and request ID %s", resp, got.Header.Get("MS-RequestId"))
 			}
 		})
 	}
@@ -824,9 +826,9 @@ func TestUserLicensesNoneAndErrors(t *testing.T) {
 	}
 
 	_, resp, err := c.UserLicenses(context.Background(), testCustomer, "nobody")
-	var apiErr *APIError
+	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != "60002" || apiErr.Op != opGetUserLicenses || resp.Attempts != 1 {
-		t.Errorf("err = %v (attempts %d), want a 404 *APIError with code 60002 of %q, not retried", err, resp.Attempts, opGetUserLicenses)
+		t.Errorf("err = %v (attempts %d), want a 404 *client.APIError with code 60002 of %q, not retried", err, resp.Attempts, opGetUserLicenses)
 	}
 
 	for _, bad := range []struct {

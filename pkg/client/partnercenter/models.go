@@ -1,6 +1,10 @@
-package client
+package partnercenter
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
+)
 
 // LicenseGroupID names a license group in a subscribedskus query. The query spells the
 // groups Group1 and Group2; responses spell them group1 and group2 (compare with
@@ -99,7 +103,7 @@ func (w *LicenseWarning) UnmarshalJSON(b []byte) error {
 	type plain LicenseWarning
 	var v struct {
 		plain
-		Code flexString `json:"code"`
+		Code client.FlexString `json:"code"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package runner
+package client
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"golang.org/x/time/rate"
 )
 
 func TestDecrease(t *testing.T) {
@@ -51,9 +51,9 @@ func TestPacerBacksOffToWhatTheServerAccepted(t *testing.T) {
 		p := NewPacer(50, 1)
 		for range 40 { // 20 answers a second for two seconds
 			time.Sleep(50 * time.Millisecond)
-			p.Observe(ok)
+			p.Observe(nil, ok)
 		}
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
 		if got := p.Limit(); math.Abs(got-25) > 1e-9 {
 			// 0.95 x 20 = 19 is below half of 50: the pace halves first, to 25.
 			t.Fatalf("pace after a 429 = %v, want 25", got)
@@ -61,9 +61,9 @@ func TestPacerBacksOffToWhatTheServerAccepted(t *testing.T) {
 		time.Sleep(time.Second) // the gate opens
 		for range 44 {          // 22 answers a second for two seconds
 			time.Sleep(time.Second / 22)
-			p.Observe(ok)
+			p.Observe(nil, ok)
 		}
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
 		if got := p.Limit(); got < 0.95*22*0.97 || got > 0.95*22*1.03 {
 			t.Fatalf("pace after the second 429 = %v, want about 0.95 x 22 = 20.9", got)
 		}
@@ -137,12 +137,15 @@ func TestStale(t *testing.T) {
 }
 
 func TestNewPacerDefaults(t *testing.T) {
-	for _, r := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+	for _, r := range []float64{0, -1, math.NaN(), math.Inf(-1)} {
 		p := NewPacer(r, 0)
 		if p.Rate() != DefaultRate || p.Limit() != DefaultRate || p.Burst() != DefaultBurst {
 			t.Errorf("NewPacer(%v, 0): rate %v limit %v burst %d, want %v, %v, %d",
 				r, p.Rate(), p.Limit(), p.Burst(), DefaultRate, DefaultRate, DefaultBurst)
 		}
+	}
+	if p := NewPacer(Unlimited, 0); !math.IsInf(p.Limit(), 1) || p.lim.Limit() != rate.Inf {
+		t.Errorf("NewPacer(Unlimited, 0) paces at %v (limiter %v), want no pace", p.Limit(), p.lim.Limit())
 	}
 	if p := NewPacer(0.5, 3); p.Limit() != 0.5 || p.lim.Burst() != 3 {
 		t.Errorf("NewPacer(0.5, 3) starts at %v with burst %d, want the configured 0.5 and 3", p.Limit(), p.lim.Burst())
@@ -150,12 +153,12 @@ func TestNewPacerDefaults(t *testing.T) {
 }
 
 // ok is an attempt answered 201 right away.
-var ok = client.Attempt{Number: 1, StatusCode: 201}
+var ok = Attempt{Number: 1, StatusCode: 201}
 
 // observe feeds p n attempts like a.
-func observe(p *Pacer, n int, a client.Attempt) {
+func observe(p *Pacer, n int, a Attempt) {
 	for range n {
-		p.Observe(a)
+		p.Observe(nil, a)
 	}
 }
 
@@ -166,7 +169,7 @@ func warmUp(t *testing.T, p *Pacer) {
 		if i > 10000 {
 			t.Fatalf("pace stuck at %v below the configured %v", p.Limit(), p.Rate())
 		}
-		p.Observe(ok)
+		p.Observe(nil, ok)
 	}
 }
 
@@ -176,7 +179,7 @@ func TestPacerStartsAtTheRateAndComesBackToIt(t *testing.T) {
 		t.Fatalf("a new pacer runs at %v with burst %d, want the configured 16 and 4", p.Limit(), p.lim.Burst())
 	}
 	// A 429 with nothing to tell the server's ceiling halves the pace.
-	p.Observe(client.Attempt{Number: 1, StatusCode: 429})
+	p.Observe(nil, Attempt{Number: 1, StatusCode: 429})
 	if p.Limit() != 8 || p.lim.Burst() != 1 {
 		t.Fatalf("after a 429 the pacer runs at %v with burst %d, want 8 and 1", p.Limit(), p.lim.Burst())
 	}
@@ -184,7 +187,7 @@ func TestPacerStartsAtTheRateAndComesBackToIt(t *testing.T) {
 	if p.Limit() != 16 || p.lim.Burst() != 4 {
 		t.Errorf("pace %v with burst %d after many successes, want the configured 16 and 4", p.Limit(), p.lim.Burst())
 	}
-	p.Observe(client.Attempt{Number: 1, StatusCode: 429})
+	p.Observe(nil, Attempt{Number: 1, StatusCode: 429})
 	if p.lim.Burst() != 1 {
 		t.Errorf("burst %d after a 429, want 1 until the pace is back at the configured rate", p.lim.Burst())
 	}
@@ -229,9 +232,9 @@ func hammer(ctx context.Context, p *Pacer, workers int, g *grants) *sync.WaitGro
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for p.Wait(ctx) == nil {
+			for p.Wait(ctx, nil) == nil {
 				g.add(time.Now())
-				p.Observe(ok)
+				p.Observe(nil, ok)
 			}
 		})
 	}
@@ -267,26 +270,26 @@ func TestPacerDecreasesOn429(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(16, 1)
 		warmUp(t, p)
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
 		if got := p.Limit(); got != 8 {
 			t.Fatalf("pace after a 429 = %v, want half of 16", got)
 		}
 		// Another 429 to an attempt sent before the decrease belongs to the same burst.
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
 		// It climbs back additively: one step of a tenth of 16 per 10 successes.
 		observe(p, 17, ok)
 		if got, want := p.Limit(), 8+step(16); got != want {
 			t.Fatalf("pace after 17 successes = %v, want one additive step: %v", got, want)
 		}
 		time.Sleep(2 * time.Second)
-		p.Observe(client.Attempt{Number: 2, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
+		p.Observe(nil, Attempt{Number: 2, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
 		observe(p, 7, ok)
 		if got, want := p.Limit(), (8+step(16))/2; got != want {
 			t.Fatalf("pace after a fresh 429 and 7 successes = %v, want the new target %v", got, want)
 		}
 		for range 20 {
 			time.Sleep(2 * time.Second)
-			p.Observe(client.Attempt{Number: 1, StatusCode: 429, Elapsed: time.Millisecond})
+			p.Observe(nil, Attempt{Number: 1, StatusCode: 429, Elapsed: time.Millisecond})
 		}
 		if got := p.Limit(); got != minRate {
 			t.Errorf("pace after many 429s = %v, want the floor %v", got, minRate)
@@ -307,7 +310,7 @@ func TestPacerClimbsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(10, 1)
 		warmUp(t, p)
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
 		if got := p.Limit(); got != 5 {
 			t.Fatalf("pace after a 429 = %v, want half of 10", got)
 		}
@@ -315,20 +318,20 @@ func TestPacerClimbsBack(t *testing.T) {
 		if got := p.Limit(); got != 5 {
 			t.Fatalf("pace after 9 successes = %v, want 5 (no step yet)", got)
 		}
-		p.Observe(ok)
+		p.Observe(nil, ok)
 		if got := p.Limit(); got != 6 {
 			t.Fatalf("pace after 10 successes = %v, want 6 (a tenth of the 10 at which it was throttled)", got)
 		}
 		// 5xx and transport errors do not count toward a step.
 		for range 30 {
-			p.Observe(client.Attempt{Number: 1, StatusCode: 503})
-			p.Observe(client.Attempt{Number: 1, Err: errors.New("connection reset")})
+			p.Observe(nil, Attempt{Number: 1, StatusCode: 503})
+			p.Observe(nil, Attempt{Number: 1, Err: errors.New("connection reset")})
 		}
 		if got := p.Limit(); got != 6 {
 			t.Fatalf("pace after failures = %v, want 6", got)
 		}
 		// A 4xx other than 429 is an answer the server was willing to give.
-		observe(p, 10, client.Attempt{Number: 1, StatusCode: 400})
+		observe(p, 10, Attempt{Number: 1, StatusCode: 400})
 		if got := p.Limit(); got != 7 {
 			t.Fatalf("pace after 10 answers 400 = %v, want 7", got)
 		}
@@ -343,7 +346,7 @@ func TestPacerGateHoldsWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(1, 1)
 		ctx := t.Context()
-		if err := p.Wait(ctx); err != nil { // spends the burst
+		if err := p.Wait(ctx, nil); err != nil { // spends the burst
 			t.Fatal(err)
 		}
 		start := time.Now()
@@ -351,17 +354,17 @@ func TestPacerGateHoldsWaiters(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 3 {
 			wg.Go(func() {
-				if err := p.Wait(ctx); err != nil {
+				if err := p.Wait(ctx, nil); err != nil {
 					t.Error(err)
 					return
 				}
 				g.add(time.Now())
-				p.Observe(client.Attempt{Number: 1, StatusCode: 201})
+				p.Observe(nil, Attempt{Number: 1, StatusCode: 201})
 			})
 		}
 		// One waiter holds a reservation due at +1s; the 429 arrives before it.
 		time.Sleep(500 * time.Millisecond)
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second, Elapsed: time.Millisecond})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second, Elapsed: time.Millisecond})
 		wg.Wait()
 		gateOpens := start.Add(3500 * time.Millisecond)
 		at := g.all()
@@ -383,18 +386,18 @@ func TestPacerStale429ExtendsPause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(1, 1)
 		start := time.Now()
-		if err := p.Wait(t.Context()); err != nil { // spends the burst
+		if err := p.Wait(t.Context(), nil); err != nil { // spends the burst
 			t.Fatal(err)
 		}
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
 		granted := make(chan time.Time, 1)
 		go func() {
-			if p.Wait(t.Context()) == nil {
+			if p.Wait(t.Context(), nil) == nil {
 				granted <- time.Now()
 			}
 		}()
 		time.Sleep(1500 * time.Millisecond) // the gate opened; the caller waits for a token due at +2s
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second, Elapsed: 2 * time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second, Elapsed: 2 * time.Second})
 		if got := p.Limit(); got != 0.5 {
 			t.Errorf("pace after a stale 429 = %v, want 0.5, lowered once", got)
 		}
@@ -408,12 +411,12 @@ func TestPacerProbesAfterPause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(10, 1)
 		warmUp(t, p)
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
 		var granted atomic.Int32
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Go(func() {
-				if p.Wait(t.Context()) == nil {
+				if p.Wait(t.Context(), nil) == nil {
 					granted.Add(1)
 				}
 			})
@@ -424,14 +427,14 @@ func TestPacerProbesAfterPause(t *testing.T) {
 			t.Fatalf("%d granted before the probe was answered, want the probe only", n)
 		}
 		// A 5xx says nothing about throttling: another caller may probe.
-		p.Observe(client.Attempt{Number: 1, StatusCode: 503, Elapsed: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 503, Elapsed: time.Second})
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
 		if n := granted.Load(); n != 2 {
 			t.Fatalf("%d granted after a 5xx to the probe, want a second probe", n)
 		}
 		// An answer ends the probe: everyone goes, at the pace.
-		p.Observe(client.Attempt{Number: 1, StatusCode: 201, Elapsed: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 201, Elapsed: time.Second})
 		wg.Wait()
 		if n := granted.Load(); n != 4 {
 			t.Errorf("%d granted after the probe was answered, want all 4", n)
@@ -443,12 +446,12 @@ func TestPacerProbeHoldEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(10, 1)
 		warmUp(t, p)
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
 		var g grants
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {
-				if p.Wait(t.Context()) == nil {
+				if p.Wait(t.Context(), nil) == nil {
 					g.add(time.Now())
 				}
 			})
@@ -474,7 +477,7 @@ func TestPacerGateHoldsUnderLoad(t *testing.T) {
 		for i := range 4 {
 			time.Sleep(time.Duration(4+i) * time.Second)
 			from := time.Now()
-			p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: 2 * time.Second})
+			p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 2 * time.Second})
 			pauses = append(pauses, pause{from, from.Add(2 * time.Second)})
 		}
 		wg.Wait()
@@ -506,7 +509,7 @@ func TestPacerPaceChangeReschedulesWaiter(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 3 {
 			wg.Go(func() {
-				if p.Wait(t.Context()) == nil {
+				if p.Wait(t.Context(), nil) == nil {
 					g.add(time.Now())
 				}
 			})
@@ -530,33 +533,32 @@ func TestPacerPaceChangeReschedulesWaiter(t *testing.T) {
 func TestPacerRefusesUnsentRequestsWhenRunStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(1, 1)
-		runCtx, stop := context.WithCancel(t.Context())
-		if err := p.Wait(t.Context()); err != nil { // spends the burst
+		stop := make(chan struct{})
+		if err := p.Wait(t.Context(), nil); err != nil { // spends the burst
 			t.Fatal(err)
 		}
-		fresh := &sendState{run: runCtx}
-		retry := &sendState{run: runCtx}
-		retry.granted.Store(true) // its first attempt went out
-		errs := make(chan error, 2)
-		go func() { errs <- p.Wait(withSendState(context.Background(), fresh)) }()
-		go func() { errs <- p.Wait(withSendState(context.Background(), retry)) }()
+		fresh := &Call{Stop: stop}
+		throttled := &Call{Stop: stop, Response: Response{Attempts: 1, StatusCode: 429}} // not applied: stoppable
+		retry := &Call{Stop: stop, Response: Response{Attempts: 1, StatusCode: 503}}     // may have been applied
+		errs := make(chan error, 3)
+		go func() { errs <- p.Wait(context.Background(), fresh) }()
+		go func() { errs <- p.Wait(context.Background(), throttled) }()
+		go func() { errs <- p.Wait(context.Background(), retry) }()
 		synctest.Wait()
-		stop()
+		close(stop)
 		synctest.Wait()
-		select {
-		case err := <-errs:
-			if !errors.Is(err, errNotSent) {
-				t.Fatalf("Wait of the unsent request = %v, want errNotSent", err)
+		for range 2 {
+			select {
+			case err := <-errs:
+				if !errors.Is(err, ErrNotSent) {
+					t.Fatalf("Wait of a request not applied = %v, want ErrNotSent", err)
+				}
+			default:
+				t.Fatal("Wait of a request not applied still blocked after the run stopped")
 			}
-		default:
-			t.Fatal("Wait of the unsent request still blocked after the run stopped")
-		}
-		if !fresh.refused.Load() || !fresh.consulted.Load() || fresh.granted.Load() {
-			t.Errorf("unsent request state: refused %v consulted %v granted %v, want true true false",
-				fresh.refused.Load(), fresh.consulted.Load(), fresh.granted.Load())
 		}
 		if err := <-errs; err != nil {
-			t.Errorf("Wait of the retry = %v, want nil: retries of a sent request go on", err)
+			t.Errorf("Wait of the retry = %v, want nil: retries of a request that may have been applied go on", err)
 		}
 	})
 }
@@ -564,11 +566,11 @@ func TestPacerRefusesUnsentRequestsWhenRunStops(t *testing.T) {
 func TestPacerWaitHonoursContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(1, 1)
-		p.Observe(client.Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Minute})
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Minute})
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		start := time.Now()
-		if err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		if err := p.Wait(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Wait behind a closed gate = %v, want context.DeadlineExceeded", err)
 		}
 		if d := time.Since(start); d != time.Second {
@@ -577,5 +579,5 @@ func TestPacerWaitHonoursContext(t *testing.T) {
 	})
 }
 
-// The pacer is a client.Limiter.
-var _ client.Limiter = (*Pacer)(nil)
+// The pacer is a Limiter.
+var _ Limiter = (*Pacer)(nil)

@@ -1,4 +1,4 @@
-package runner
+package client
 
 import (
 	"context"
@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // Defaults of the pacer, used when NewPacer is given a rate or a burst out of range.
@@ -92,11 +90,16 @@ type Pacer struct {
 	retries   atomic.Int64
 }
 
+// Unlimited is the rate of a Pacer that sets no pace of its own: it only shuts its gate
+// for the Retry-After of a 429.
+var Unlimited = math.Inf(1)
+
 // NewPacer returns a pacer that grants at most rate attempts per second with bursts of
-// up to burst attempts, starting at rate. A rate that is not positive and
-// finite means DefaultRate; a burst below 1 means DefaultBurst.
+// up to burst attempts, starting at rate. Unlimited sets no pace (only the gate after a
+// 429); another rate that is not positive and finite means DefaultRate; a burst below 1
+// means DefaultBurst.
 func NewPacer(r float64, burst int) *Pacer {
-	if !(r > 0) || math.IsInf(r, 0) {
+	if !(r > 0) || math.IsInf(r, -1) || math.IsNaN(r) {
 		r = DefaultRate
 	}
 	if burst < 1 {
@@ -115,7 +118,7 @@ func NewPacer(r float64, burst int) *Pacer {
 	// probe bound what a rate set too high costs to about the requests in flight
 	// when the first 429 comes back.
 	p.limit = r
-	p.lim = rate.NewLimiter(rate.Limit(p.limit), burstAt(p.limit, r, burst))
+	p.lim = rate.NewLimiter(limitOf(p.limit), burstAt(p.limit, r, burst))
 	return p
 }
 
@@ -126,20 +129,14 @@ func NewPacer(r float64, burst int) *Pacer {
 // answer to it (at most probeHold): if the server still throttles, only the probe meets
 // a 429, not every caller that waited behind the gate.
 //
-// When Run marks ctx as the context of a request not yet sent, Wait also gives up as
-// soon as the run stops (interrupted, credentials rejected, output unwritable), so that
-// no new request starts; retries of a request already sent go on.
-func (p *Pacer) Wait(ctx context.Context) error {
-	st, _ := ctx.Value(sendKey{}).(*sendState)
-	var stop <-chan struct{}
-	if st != nil && !st.granted.Load() {
-		st.consulted.Store(true)
-		stop = st.run.Done()
-	}
-	refuse := func() error {
-		st.refused.Store(true)
-		return errNotSent
-	}
+// While call has not reached the service (its first attempt, or a retry after a 429,
+// which the service did not apply), Wait gives up with ErrNotSent as soon as call.Stop
+// closes (the run stopped: interrupted, credentials rejected, output unwritable), so
+// that no new request starts and a long Retry-After does not hold a stop back; retries
+// of a request that may have been applied go on.
+func (p *Pacer) Wait(ctx context.Context, call *Call) error {
+	stop := unsentStop(call)
+	refuse := func() error { return ErrNotSent }
 	for {
 		t := p.turn(time.Now())
 		if t.wait > 0 {
@@ -171,13 +168,13 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		case <-ctx.Done():
 			err = context.Cause(ctx)
 		case <-stop:
-			err = errNotSent
+			err = ErrNotSent
 		}
 		if err != nil || again {
 			if t.probe {
 				p.releaseProbe(t.probeAt)
 			}
-			if errors.Is(err, errNotSent) {
+			if errors.Is(err, ErrNotSent) {
 				return refuse()
 			}
 			if err != nil {
@@ -187,9 +184,6 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		}
 		if t.probe {
 			p.probeSent(t.probeAt)
-		}
-		if st != nil {
-			st.granted.Store(true)
 		}
 		return nil
 	}
@@ -223,7 +217,7 @@ func (p *Pacer) turn(now time.Time) turn {
 
 // reserve takes one token from the limiter and waits until it is due. again is set
 // when a 429 shut the gate meanwhile: the token is given back and the caller must wait
-// behind the gate. err is ctx's cause, or errNotSent when stop closed first.
+// behind the gate. err is ctx's cause, or ErrNotSent when stop closed first.
 func (p *Pacer) reserve(ctx context.Context, stop, changed <-chan struct{}) (again bool, err error) {
 	r := p.lim.Reserve()
 	if d := r.Delay(); d > 0 {
@@ -236,7 +230,7 @@ func (p *Pacer) reserve(ctx context.Context, stop, changed <-chan struct{}) (aga
 			return false, context.Cause(ctx)
 		case <-stop:
 			r.Cancel()
-			return false, errNotSent
+			return false, ErrNotSent
 		case <-changed:
 			// A 429 shut the gate, or the pace changed, while this caller waited: give
 			// the token back and reserve again at the new pace, after any pause. A
@@ -253,7 +247,7 @@ func (p *Pacer) reserve(ctx context.Context, stop, changed <-chan struct{}) (aga
 		return false, context.Cause(ctx)
 	case <-stop:
 		r.Cancel()
-		return false, errNotSent
+		return false, ErrNotSent
 	default:
 	}
 	return false, nil
@@ -286,13 +280,13 @@ func (p *Pacer) signalProbe() {
 	p.probeDone = make(chan struct{})
 }
 
-// Observe takes the outcome of one attempt; pass it to client.WithObserver.
+// Observe takes the outcome of one attempt of call; the client calls it.
 //
 // A 429 shuts the gate for its Retry-After and lowers the pace (backOffTo), once per burst of 429s: a 429 to an attempt sent before the last decrease only
 // extends the pause. A 2xx or a 4xx other than 429 to an attempt sent after the gate
 // opened ends the probe, and counts toward the next increase; a 5xx or no answer to the
 // probe lets another caller probe.
-func (p *Pacer) Observe(a client.Attempt) {
+func (p *Pacer) Observe(_ *Call, a Attempt) {
 	p.attempts.Add(1)
 	if a.Number > 1 {
 		p.retries.Add(1)
@@ -389,10 +383,27 @@ func (p *Pacer) signalChange() {
 func (p *Pacer) setLimit(now time.Time, l float64) {
 	p.signalChange()
 	p.limit = l
-	p.lim.SetLimitAt(now, rate.Limit(l))
+	p.lim.SetLimitAt(now, limitOf(l))
 	if b := burstAt(l, p.max, p.burst); b != p.lim.Burst() {
 		p.lim.SetBurstAt(now, b)
 	}
+}
+
+// startAt lowers the pace the pacer starts at to l, a ceiling known from earlier in
+// the run: the pacer then climbs from there, gently, as after a 429.
+func (p *Pacer) startAt(l float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ceiling = l
+	p.setLimit(time.Now(), math.Max(p.floor, 0.95*l))
+}
+
+// Ceiling reports the pace at which the server last throttled; ok is false when it has
+// not throttled.
+func (p *Pacer) Ceiling() (c float64, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ceiling, p.throttled.Load() > 0
 }
 
 // Limit reports the current pace in attempts per second.
@@ -457,6 +468,9 @@ func successesPerStep(limit float64) int {
 // at least timerSlack's worth of the pace, so that a caller woken late by its timer is
 // made up for rather than lost.
 func burstAt(limit, max float64, burst int) int {
+	if math.IsInf(limit, 1) {
+		return burst
+	}
 	b := 1
 	if limit >= max {
 		b = burst
@@ -465,6 +479,14 @@ func burstAt(limit, max float64, burst int) int {
 		b = slack
 	}
 	return b
+}
+
+// limitOf is the rate.Limit of a pace in attempts per second; Unlimited is rate.Inf.
+func limitOf(l float64) rate.Limit {
+	if math.IsInf(l, 1) {
+		return rate.Inf
+	}
+	return rate.Limit(l)
 }
 
 // timerSlack is how late a timer of under a millisecond may fire: the runtime parks in
@@ -485,22 +507,12 @@ func stale(sentAt, decreasedAt time.Time) bool {
 	return !decreasedAt.IsZero() && !sentAt.After(decreasedAt)
 }
 
-// errNotSent is what Wait returns to a request not yet sent when the run stops.
-var errNotSent = errors.New("not sent: run stopped")
-
-// sendKey is the context key under which Run marks a request's context for the pacer.
-type sendKey struct{}
-
-// sendState follows one request from the runner through the pacer: run is the run's
-// context (cancelled when the run stops); granted is set once an attempt was allowed
-// out, after which the request counts as sent and stops no longer refuse it.
-type sendState struct {
-	run       context.Context
-	consulted atomic.Bool
-	granted   atomic.Bool
-	refused   atomic.Bool
-}
-
-func withSendState(ctx context.Context, st *sendState) context.Context {
-	return context.WithValue(ctx, sendKey{}, st)
+// unsentStop is the channel that stops call while nothing of it can have been applied:
+// before its first attempt, and after an answer of 429 (the service did not process
+// it); nil otherwise.
+func unsentStop(call *Call) <-chan struct{} {
+	if call == nil || call.Attempts > 0 && call.StatusCode != http.StatusTooManyRequests {
+		return nil
+	}
+	return call.Stop
 }

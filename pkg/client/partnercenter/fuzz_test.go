@@ -1,4 +1,4 @@
-package client_test
+package partnercenter_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
 // fuzzToken is the access token of the fuzzed client: no error text may hold it, even
@@ -85,11 +86,11 @@ func (c *cannedAnswer) take() (ids []string, badAuth int) {
 // whole path: retries, the shared 429 pause, checkResponse and decoding. It runs in a
 // synctest bubble, so that Retry-After and back-off waits pass in fake time.
 //
-// The properties: no panic; every call returns a *Response with the attempt count, and
-// all attempts of one call carry one MS-RequestId; a non-2xx answer is an *APIError
-// with its status (a *ThrottleError, its wait within the policy's cap, for a 429 and
+// The properties: no panic; every call returns a *client.Response with the attempt count, and
+// all attempts of one call carry one MS-RequestId; a non-2xx answer is an *client.APIError
+// with its status (a *client.ThrottleError, its wait within the policy's cap, for a 429 and
 // only then), after 5 attempts when the status is worth a retry (429, 5xx but 501) and
-// 1 otherwise; a 2xx answer is never an *APIError and decodes exactly when its body is
+// 1 otherwise; a 2xx answer is never an *client.APIError and decodes exactly when its body is
 // valid JSON for the answer's type; and no error text holds the access token.
 //
 // Seeds are in testdata/fuzz/FuzzDecodeAPIAnswers: the documentation's 60012 and
@@ -107,7 +108,7 @@ func FuzzDecodeAPIAnswers(f *testing.F) {
 func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 	rt := &cannedAnswer{status: code, retryAfter: retryAfter, body: body}
 	policy := client.DefaultRetryPolicy()
-	c, err := client.New(
+	c, err := partnercenter.New(
 		client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: fuzzToken})),
 		client.WithBaseURL("https://api.partnercenter.test/"),
 		client.WithHTTPClient(&http.Client{Transport: rt}),
@@ -128,7 +129,7 @@ func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 		t.Helper()
 		ids, badAuth := rt.take()
 		if resp == nil {
-			t.Fatalf("%s: nil *Response (err %v)", op, err)
+			t.Fatalf("%s: nil *client.Response (err %v)", op, err)
 		}
 		if resp.Attempts != wantAttempts || len(ids) != wantAttempts || resp.StatusCode != code {
 			t.Fatalf("%s %d: %d attempts (%d sent), status %d; want %d attempts", op, code, resp.Attempts, len(ids), resp.StatusCode, wantAttempts)
@@ -137,7 +138,7 @@ func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 			t.Fatalf("%s: %d attempts without the bearer token", op, badAuth)
 		}
 		if distinct := slices.Compact(slices.Clone(ids)); len(distinct) != 1 || ids[0] == "" || ids[0] != resp.RequestID {
-			t.Fatalf("%s: attempts carried request IDs %v, Response says %q; want one ID on every attempt", op, ids, resp.RequestID)
+			t.Fatalf("%s: attempts carried request IDs %v, client.Response says %q; want one ID on every attempt", op, ids, resp.RequestID)
 		}
 		if err != nil && strings.Contains(err.Error(), fuzzToken) {
 			t.Fatalf("%s %d: the error text holds the access token: %s", op, code, err)
@@ -147,18 +148,18 @@ func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 		isAPI, isThrottle := errors.As(err, &apiErr), errors.As(err, &thrErr)
 		if ok2xx {
 			if isAPI {
-				t.Fatalf("%s %d: a 2xx answer gave an *APIError: %v", op, code, err)
+				t.Fatalf("%s %d: a 2xx answer gave an *client.APIError: %v", op, code, err)
 			}
 			return
 		}
 		if !isAPI {
-			t.Fatalf("%s %d: error %v (%T), want an *APIError", op, code, err, err)
+			t.Fatalf("%s %d: error %v (%T), want an *client.APIError", op, code, err, err)
 		}
 		if apiErr.StatusCode != code || apiErr.Attempts != wantAttempts || apiErr.RequestID != resp.RequestID {
-			t.Fatalf("%s %d: *APIError status %d, %d attempts, request ID %q; want %d, %d, %q", op, code, apiErr.StatusCode, apiErr.Attempts, apiErr.RequestID, code, wantAttempts, resp.RequestID)
+			t.Fatalf("%s %d: *client.APIError status %d, %d attempts, request ID %q; want %d, %d, %q", op, code, apiErr.StatusCode, apiErr.Attempts, apiErr.RequestID, code, wantAttempts, resp.RequestID)
 		}
 		if isThrottle != (code == http.StatusTooManyRequests) {
-			t.Fatalf("%s %d: *ThrottleError %v, want it for a 429 only", op, code, isThrottle)
+			t.Fatalf("%s %d: *client.ThrottleError %v, want it for a 429 only", op, code, isThrottle)
 		}
 		if isThrottle {
 			if thrErr.RetryAfter < 0 || thrErr.RetryAfter > policy.MaxRetryAfter {
@@ -174,10 +175,10 @@ func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 		}
 	}
 
-	skus, resp, err := c.GetSubscribedSkus(ctx, fuzzCustomer, client.Group1, client.Group2)
+	skus, resp, err := c.GetSubscribedSkus(ctx, fuzzCustomer, partnercenter.Group1, partnercenter.Group2)
 	check("GetSubscribedSkus", resp, err)
 	if ok2xx {
-		decodes := json.Unmarshal(body, new(client.SubscribedSkus)) == nil
+		decodes := json.Unmarshal(body, new(partnercenter.SubscribedSkus)) == nil
 		if (err == nil) != decodes {
 			t.Fatalf("GetSubscribedSkus %d: err %v, but the body decodes: %v", code, err, decodes)
 		}
@@ -186,12 +187,12 @@ func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 		}
 	}
 
-	sent := client.LicenseUpdate{LicensesToAssign: []client.LicenseAssignment{{SkuID: fuzzSku}}}
+	sent := partnercenter.LicenseUpdate{LicensesToAssign: []partnercenter.LicenseAssignment{{SkuID: fuzzSku}}}
 	upd, resp, err := c.UpdateLicenses(ctx, fuzzCustomer, fuzzUser, sent)
 	check("UpdateLicenses", resp, err)
 	if ok2xx {
 		empty := strings.TrimSpace(string(body)) == ""
-		decodes := empty || json.Unmarshal(body, new(client.LicenseUpdate)) == nil
+		decodes := empty || json.Unmarshal(body, new(partnercenter.LicenseUpdate)) == nil
 		if (err == nil) != decodes {
 			t.Fatalf("UpdateLicenses %d: err %v, but the body decodes: %v", code, err, decodes)
 		}

@@ -1,4 +1,4 @@
-package client
+package partnercenter
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // Op names of the user calls, as they appear in errors and Attempts.
@@ -17,6 +19,12 @@ const (
 	opListUsers       = "list users"
 	opGetUserLicenses = "get user licenses"
 )
+
+// deletedUsersFilter asks the users listing for the deleted users only, which it
+// leaves out otherwise.
+//
+// See https://learn.microsoft.com/partner-center/developer/get-a-list-of-deleted-users-for-a-customer
+const deletedUsersFilter = `{"Field":"UserState","Value":"Inactive","Operator":"equals"}`
 
 // DefaultUserPageSize is the page size ListUsers and ListUsersPages ask for when given 0.
 const DefaultUserPageSize = 500
@@ -63,7 +71,7 @@ type linkHeader struct {
 	Value string `json:"value"`
 }
 
-// ListUsers returns every user of customerID, in the order the API lists them. It is
+// AllUsers returns every user of customerID, in the order the API lists them. It is
 // ListUsersPages collecting the pages: the same requests, page size, link checks, loop
 // guard, retries, *Response and errors. On an error ListUsers returns no users, never an
 // incomplete list. It holds the whole directory in memory (listing a million users
@@ -71,14 +79,14 @@ type linkHeader struct {
 // them, should use ListUsersPages.
 //
 // See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
-func (c *Client) ListUsers(ctx context.Context, customerID string, pageSize int) ([]User, *Response, error) {
-	return c.listUsers(ctx, customerID, pageSize, maxUserPages)
+func (c *Client) AllUsers(ctx context.Context, customerID string, pageSize int) ([]User, *client.Response, error) {
+	return c.allUsers(ctx, customerID, pageSize, maxUserPages)
 }
 
-// listUsers is ListUsers following at most maxPages pages.
-func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, maxPages int) ([]User, *Response, error) {
+// allUsers is AllUsers following at most maxPages pages.
+func (c *Client) allUsers(ctx context.Context, customerID string, pageSize, maxPages int) ([]User, *client.Response, error) {
 	users := []User{}
-	resp, err := c.listUserPages(ctx, customerID, pageSize, maxPages, func(page []User) error {
+	resp, err := c.listUserPages(ctx, customerID, pageSize, maxPages, false, func(page []User) error {
 		users = append(users, page...)
 		return nil
 	})
@@ -115,14 +123,14 @@ func (c *Client) listUsers(ctx context.Context, customerID string, pageSize, max
 // as incomplete.
 //
 // See https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
-func (c *Client) ListUsersPages(ctx context.Context, customerID string, pageSize int, page func([]User) error) (*Response, error) {
-	return c.listUserPages(ctx, customerID, pageSize, maxUserPages, page)
+func (c *Client) ListUsersPages(ctx context.Context, customerID string, pageSize int, page func([]User) error) (*client.Response, error) {
+	return c.listUserPages(ctx, customerID, pageSize, maxUserPages, false, page)
 }
 
 // listUserPages is ListUsersPages following at most maxPages pages.
-func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize, maxPages int, handle func([]User) error) (*Response, error) {
+func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize, maxPages int, deleted bool, handle func([]User) error) (*client.Response, error) {
 	op := opListUsers
-	resp := &Response{CorrelationID: c.correlationID}
+	resp := &client.Response{CorrelationID: c.core.CorrelationID()}
 	if handle == nil {
 		return resp, fmt.Errorf("%s: no page function", op)
 	}
@@ -135,14 +143,20 @@ func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize,
 	case pageSize == 0:
 		pageSize = DefaultUserPageSize
 	}
-	u := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/users")
-	u.RawQuery = url.Values{"size": {strconv.Itoa(pageSize)}}.Encode()
-	next := call{op: op, method: http.MethodGet, url: u}
+	u := c.core.Endpoint("v1/customers/" + url.PathEscape(customerID) + "/users")
+	q := url.Values{"size": {strconv.Itoa(pageSize)}}
+	if deleted {
+		q.Set("filter", deletedUsersFilter)
+	}
+	u.RawQuery = q.Encode()
+	next := client.Request{Op: op, Method: http.MethodGet, URL: u}
 
 	seen := map[[sha256.Size]byte]bool{callKey(next): true}
 	attempts := 0
 	for page := 1; ; page++ {
-		ans, pageResp, err := c.do(ctx, next)
+		call := &client.Call{Kind: client.Read}
+		ans, err := c.do(ctx, next, call)
+		pageResp := &call.Response
 		attempts += pageResp.Attempts
 		pageResp.Attempts = attempts
 		if err != nil {
@@ -152,7 +166,7 @@ func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize,
 		// does not grow the slice: the items of earlier pages are the callback's to keep
 		// or drop, and nothing here refers to them or to their bodies.
 		p := userPage{Items: make([]User, 0, min(pageSize, DefaultUserPageSize))}
-		if err := decodeJSON(fmt.Sprintf("%s: page %d", op, page), pageResp, ans.body, &p); err != nil {
+		if err := client.DecodeJSON(fmt.Sprintf("%s: page %d", op, page), pageResp, ans.Body, &p); err != nil {
 			return pageResp, err
 		}
 		if p.Items == nil {
@@ -167,7 +181,7 @@ func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize,
 		// A link's problems name the page and the request that returned the link, never
 		// the link itself: its query and headers carry the continuation.
 		pageErr := func(err error) error {
-			return fmt.Errorf("%s: page %d: %w (%s)", op, page, err, idsText(pageResp.RequestID, c.correlationID, -1))
+			return fmt.Errorf("%s: page %d: %w (%s)", op, page, err, idsText(pageResp.RequestID, c.core.CorrelationID()))
 		}
 		if page >= maxPages {
 			return pageResp, pageErr(fmt.Errorf("%w: still a next page after %d", errTooManyPages, maxPages))
@@ -185,29 +199,29 @@ func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize,
 }
 
 // nextCall turns a next page link into the call that fetches the page.
-func (c *Client) nextCall(op string, l *link) (call, error) {
+func (c *Client) nextCall(op string, l *link) (client.Request, error) {
 	if m := strings.TrimSpace(l.Method); m != "" && !strings.EqualFold(m, http.MethodGet) {
-		return call{}, fmt.Errorf("%w: method %q, want GET", errBadNextLink, m)
+		return client.Request{}, fmt.Errorf("%w: method %q, want GET", errBadNextLink, m)
 	}
 	u, err := c.resolveLink(l.URI)
 	if err != nil {
-		return call{}, err
+		return client.Request{}, err
 	}
 	var h http.Header
 	for i, kv := range l.Headers {
-		if !validHeaderName(kv.Key) {
-			return call{}, fmt.Errorf("%w: header %d has an invalid name", errBadNextLink, i+1)
+		if !client.ValidHeaderName(kv.Key) {
+			return client.Request{}, fmt.Errorf("%w: header %d has an invalid name", errBadNextLink, i+1)
 		}
-		if !validHeaderValue(kv.Value) {
+		if !client.ValidHeaderValue(kv.Value) {
 			// The value is the continuation: name the header only.
-			return call{}, fmt.Errorf("%w: header %s has an invalid value", errBadNextLink, http.CanonicalHeaderKey(kv.Key))
+			return client.Request{}, fmt.Errorf("%w: header %s has an invalid value", errBadNextLink, http.CanonicalHeaderKey(kv.Key))
 		}
 		if h == nil {
 			h = make(http.Header, len(l.Headers))
 		}
 		h.Add(kv.Key, kv.Value)
 	}
-	return call{op: op, method: http.MethodGet, url: u, header: h}, nil
+	return client.Request{Op: op, Method: http.MethodGet, URL: u, Header: h}, nil
 }
 
 // resolveLink resolves a link's URI: a path relative to /v1 ("/customers/x/users?..."
@@ -230,17 +244,18 @@ func (c *Client) resolveLink(raw string) (*url.URL, error) {
 	if ref.Opaque != "" {
 		return nil, fmt.Errorf("%w: URI is not a path or an http URL", errBadNextLink)
 	}
-	basePath := c.base.EscapedPath() // ends with "/"
+	base := c.core.Base()
+	basePath := base.EscapedPath() // ends with "/"
 	p := ref.EscapedPath()
 	var rest string // the escaped path below the base URL's path
 	switch {
 	case ref.Scheme != "" || ref.Host != "":
 		scheme := ref.Scheme
 		if scheme == "" {
-			scheme = c.base.Scheme
+			scheme = base.Scheme
 		}
-		if !strings.EqualFold(scheme, c.base.Scheme) || !sameHost(scheme, ref.Host, c.base) {
-			return nil, fmt.Errorf("%w: host %q is not the API's host %q", errForeignNextLink, ref.Host, c.base.Host)
+		if !strings.EqualFold(scheme, base.Scheme) || !sameHost(scheme, ref.Host, base) {
+			return nil, fmt.Errorf("%w: host %q is not the API's host %q", errForeignNextLink, ref.Host, base.Host)
 		}
 		if !strings.HasPrefix(p, basePath) {
 			return nil, fmt.Errorf("%w: path lies outside the base URL", errForeignNextLink)
@@ -264,7 +279,7 @@ func (c *Client) resolveLink(raw string) (*url.URL, error) {
 			return nil, fmt.Errorf("%w: URI has dot segments", errBadNextLink)
 		}
 	}
-	u := c.endpoint(rest)
+	u := c.core.Endpoint(rest)
 	u.RawQuery = ref.RawQuery
 	return u, nil
 }
@@ -287,16 +302,16 @@ func sameHost(scheme, host string, base *url.URL) bool {
 
 // callKey identifies a page request by its URL and headers, for the loop guard. It is a
 // hash so that 100,000 continuation tokens do not have to be kept.
-func callKey(cl call) [sha256.Size]byte {
+func callKey(cl client.Request) [sha256.Size]byte {
 	h := sha256.New()
-	h.Write([]byte(cl.url.String()))
-	keys := make([]string, 0, len(cl.header))
-	for k := range cl.header {
+	h.Write([]byte(cl.URL.String()))
+	keys := make([]string, 0, len(cl.Header))
+	for k := range cl.Header {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		for _, v := range cl.header[k] {
+		for _, v := range cl.Header[k] {
 			h.Write([]byte{0})
 			h.Write([]byte(k))
 			h.Write([]byte{0})
@@ -308,32 +323,6 @@ func callKey(cl call) [sha256.Size]byte {
 	return sum
 }
 
-// validHeaderName reports whether s is an HTTP field name (an RFC 9110 token).
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderValue reports whether s can be sent as a header value: no control
-// characters other than tab.
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 // UserLicenses lists the licenses user of customerID holds, restricted to the given
 // license groups (the API's default, group1, when none is given): GET
 // .../v1/customers/{customerID}/users/{user}/licenses with one licenseGroupIds parameter
@@ -342,14 +331,16 @@ func validHeaderValue(s string) bool {
 //
 // See https://learn.microsoft.com/partner-center/developer/check-which-licenses-are-assigned-to-a-user
 // and https://learn.microsoft.com/partner-center/developer/get-licenses-assigned-to-a-user-by-license-group
-func (c *Client) UserLicenses(ctx context.Context, customerID, user string, groups ...LicenseGroupID) ([]License, *Response, error) {
+func (c *Client) UserLicenses(ctx context.Context, customerID, user string, groups ...LicenseGroupID) ([]License, *client.Response, error) {
 	op := opGetUserLicenses
-	resp := &Response{CorrelationID: c.correlationID}
+	call := &client.Call{Kind: client.Read}
+	call.CorrelationID = c.core.CorrelationID()
 	if err := checkSegment("customer ID", customerID); err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return nil, &call.Response, fmt.Errorf("%s: %w", op, err)
 	}
 	if err := checkSegment("user", user); err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return nil, &call.Response, fmt.Errorf("%s: %w", op, err)
 	}
-	return getItems[License](ctx, c, op, "v1/customers/"+url.PathEscape(customerID)+"/users/"+url.PathEscape(user)+"/licenses", groups, resp)
+	lics, err := getItems[License](ctx, c, op, "v1/customers/"+url.PathEscape(customerID)+"/users/"+url.PathEscape(user)+"/licenses", groups, call)
+	return lics, &call.Response, err
 }

@@ -1,4 +1,4 @@
-package client
+package partnercenter
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // docsSkus is the response example of get-available-licenses-by-license-group.md (two of
@@ -177,7 +179,7 @@ func TestHeaders(t *testing.T) {
 			mux.HandleFunc(skusPath, handler)
 			mux.HandleFunc(updatePath, handler)
 
-			var resp *Response
+			var resp *client.Response
 			var err error
 			if method == http.MethodGet {
 				_, resp, err = c.GetSubscribedSkus(context.Background(), testCustomer, Group1)
@@ -192,8 +194,8 @@ func TestHeaders(t *testing.T) {
 				"Accept":                  "application/json",
 				"MS-CorrelationId":        testCorrelationID,
 				"X-Locale":                "fr-FR",
-				"User-Agent":              "bulkassign/0.1.0",
-				"MS-PartnerCenter-Client": "bulkassign 0.1.0",
+				"User-Agent":              "bulkassign/" + client.Version,
+				"MS-PartnerCenter-Client": "bulkassign " + client.Version,
 			}
 			if method == http.MethodPost {
 				want["Content-Type"] = "application/json"
@@ -228,8 +230,8 @@ func TestDefaultHeadersAndCorrelationID(t *testing.T) {
 	})
 	var ids []string
 	for range 2 {
-		c, err := New(WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})),
-			WithBaseURL("https://pc.test"), WithHTTPClient(&http.Client{Transport: handlerTransport{mux}}))
+		c, err := New(client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})),
+			client.WithBaseURL("https://pc.test"), client.WithHTTPClient(&http.Client{Transport: handlerTransport{mux}}))
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
@@ -278,7 +280,7 @@ func TestRequestIDPerCall(t *testing.T) {
 		}
 	}
 	if resp.RequestID != first {
-		t.Errorf("Response.RequestID = %q, want %q", resp.RequestID, first)
+		t.Errorf("client.Response.RequestID = %q, want %q", resp.RequestID, first)
 	}
 
 	if _, _, err := c.UpdateLicenses(context.Background(), testCustomer, testUser, assignOne()); err != nil {
@@ -332,7 +334,7 @@ func TestUpdateLicensesUserIsOnePathSegment(t *testing.T) {
 
 func TestBaseURLPathPrefix(t *testing.T) {
 	c, mux, srvURL := setup(t)
-	c2, err := New(append(testOptions(), WithBaseURL(srvURL+"/partner"))...)
+	c2, err := New(append(testOptions(), client.WithBaseURL(srvURL+"/partner"))...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -532,15 +534,15 @@ func TestAPIErrorFromDocsExample(t *testing.T) {
 	mux.Handle(updatePath, seq)
 
 	_, resp, err := c.UpdateLicenses(context.Background(), testCustomer, testUser, assignOne())
-	var apiErr *APIError
+	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) {
-		t.Fatalf("err = %v (%T), want an *APIError", err, err)
+		t.Fatalf("err = %v (%T), want an *client.APIError", err, err)
 	}
-	var throttle *ThrottleError
+	var throttle *client.ThrottleError
 	if errors.As(err, &throttle) {
-		t.Errorf("a 400 is a *ThrottleError")
+		t.Errorf("a 400 is a *client.ThrottleError")
 	}
-	want := &APIError{
+	want := &client.APIError{
 		Op:          "update licenses",
 		StatusCode:  400,
 		Code:        "60012",
@@ -548,6 +550,7 @@ func TestAPIErrorFromDocsExample(t *testing.T) {
 		Data: []string{"LicenseQuotaExceededException : Subscription with Account 0c39d6d5-c70d-4c55-bc02-f620844f3fd1 " +
 			"and SKU f8a1db68-be16-40ed-86d5-cb42ce701560 does not have any available licenses left."},
 		Source:        "PartnerFD",
+		Reason:        client.ReasonNoSeats,
 		RequestID:     resp.RequestID,
 		CorrelationID: testCorrelationID,
 		Attempts:      1,
@@ -586,12 +589,12 @@ func TestAPIErrorBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mux, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+			c, mux, _ := setup(t, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1}))
 			mux.Handle(updatePath, &answerSequence{statuses: []int{tt.status}, body: func(int) string { return tt.body }})
 			_, resp, err := c.UpdateLicenses(context.Background(), testCustomer, testUser, assignOne())
-			var apiErr *APIError
+			var apiErr *client.APIError
 			if !errors.As(err, &apiErr) {
-				t.Fatalf("err = %v (%T), want an *APIError", err, err)
+				t.Fatalf("err = %v (%T), want an *client.APIError", err, err)
 			}
 			if apiErr.StatusCode != tt.status || apiErr.Code != tt.wantCode || apiErr.Description != tt.wantDesc ||
 				!reflect.DeepEqual(apiErr.Data, tt.wantData) {
@@ -601,12 +604,12 @@ func TestAPIErrorBodies(t *testing.T) {
 			if apiErr.RequestID != resp.RequestID || apiErr.CorrelationID != testCorrelationID || apiErr.Attempts != 1 {
 				t.Errorf("error IDs = %q, %q, %d attempts", apiErr.RequestID, apiErr.CorrelationID, apiErr.Attempts)
 			}
-			if !strings.Contains(err.Error(), statusText(tt.status)) {
-				t.Errorf("Error() = %q, want the status %q in it", err.Error(), statusText(tt.status))
+			if !strings.Contains(err.Error(), fmt.Sprintf("%d %s", tt.status, http.StatusText(tt.status))) {
+				t.Errorf("Error() = %q, want the status %q in it", err.Error(), fmt.Sprintf("%d %s", tt.status, http.StatusText(tt.status)))
 			}
-			var throttle *ThrottleError
+			var throttle *client.ThrottleError
 			if got := errors.As(err, &throttle); got != (tt.status == 429) {
-				t.Errorf("errors.As(*ThrottleError) = %v for status %d", got, tt.status)
+				t.Errorf("errors.As(*client.ThrottleError) = %v for status %d", got, tt.status)
 			}
 			assertNoSecret(t, err)
 		})
@@ -615,14 +618,14 @@ func TestAPIErrorBodies(t *testing.T) {
 
 func TestFinalStatusesAreNotRetried(t *testing.T) {
 	for _, status := range []int{400, 401, 403, 404, 409, 501} {
-		t.Run(statusText(status), func(t *testing.T) {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			c, mux, _ := setup(t)
 			seq := &answerSequence{statuses: []int{status, 201}, body: func(int) string { return `{}` }}
 			mux.Handle(updatePath, seq)
 			_, resp, err := c.UpdateLicenses(context.Background(), testCustomer, testUser, assignOne())
-			var apiErr *APIError
+			var apiErr *client.APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != status {
-				t.Fatalf("err = %v, want an *APIError with status %d", err, status)
+				t.Fatalf("err = %v, want an *client.APIError with status %d", err, status)
 			}
 			if n := len(seq.recorded()); n != 1 || resp.Attempts != 1 || apiErr.Attempts != 1 {
 				t.Errorf("%d requests, %d attempts (error says %d); want 1", n, resp.Attempts, apiErr.Attempts)
@@ -634,7 +637,7 @@ func TestFinalStatusesAreNotRetried(t *testing.T) {
 
 func TestServerErrorsAreRetried(t *testing.T) {
 	for _, status := range []int{500, 502, 503, 504} {
-		t.Run(statusText(status), func(t *testing.T) {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			c, mux, _ := setup(t)
 			seq := &answerSequence{statuses: []int{status, status, 201}}
 			mux.Handle(updatePath, seq)
@@ -646,14 +649,14 @@ func TestServerErrorsAreRetried(t *testing.T) {
 				t.Errorf("%d requests, response %+v; want 3 requests, 3 attempts, status 201", n, resp)
 			}
 		})
-		t.Run(statusText(status)+" until the last attempt", func(t *testing.T) {
-			c, mux, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxAttempts: 3}))
+		t.Run(fmt.Sprint(status)+" until the last attempt", func(t *testing.T) {
+			c, mux, _ := setup(t, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3}))
 			seq := &answerSequence{statuses: []int{status}, body: func(int) string { return `{"code":800003,"description":"Unexpected"}` }}
 			mux.Handle(skusPath, seq)
 			_, resp, err := c.GetSubscribedSkus(context.Background(), testCustomer)
-			var apiErr *APIError
+			var apiErr *client.APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Code != "800003" {
-				t.Fatalf("err = %v, want an *APIError with status %d and code 800003", err, status)
+				t.Fatalf("err = %v, want an *client.APIError with status %d and code 800003", err, status)
 			}
 			if n := len(seq.recorded()); n != 3 || resp.Attempts != 3 || apiErr.Attempts != 3 {
 				t.Errorf("%d requests, %d attempts (error says %d); want 3", n, resp.Attempts, apiErr.Attempts)
@@ -671,13 +674,13 @@ func TestThrottleErrorIsAPIError(t *testing.T) {
 		header: func(_ int, h http.Header) { h.Set("Retry-After", "57") }}
 	mux.Handle(updatePath, seq)
 	_, resp, err := c.UpdateLicenses(context.Background(), testCustomer, testUser, assignOne())
-	var throttle *ThrottleError
+	var throttle *client.ThrottleError
 	if !errors.As(err, &throttle) {
-		t.Fatalf("err = %v (%T), want a *ThrottleError", err, err)
+		t.Fatalf("err = %v (%T), want a *client.ThrottleError", err, err)
 	}
-	var apiErr *APIError
+	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Description != "Rate limit is exceeded. Try again in 57 seconds." {
-		t.Errorf("errors.As(*APIError) = %+v", apiErr)
+		t.Errorf("errors.As(*client.APIError) = %+v", apiErr)
 	}
 	// noWaitPolicy caps Retry-After at 0.
 	if throttle.RetryAfter != 0 || throttle.Attempts != 5 || resp.Attempts != 5 || len(seq.recorded()) != 5 {
@@ -722,19 +725,5 @@ func TestCanceledBeforeStart(t *testing.T) {
 	if resp.Attempts != 0 || !strings.Contains(err.Error(), "update licenses: context canceled") ||
 		!strings.Contains(err.Error(), "0 attempts") {
 		t.Errorf("err = %q, attempts %d; want the op and 0 attempts", err, resp.Attempts)
-	}
-}
-
-func TestDefaultTransportKeepsAPoolsConnections(t *testing.T) {
-	c, err := New(testOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, ok := c.hc.Transport.(*http.Transport)
-	if !ok {
-		t.Fatalf("default transport is %T", c.hc.Transport)
-	}
-	if tr.MaxIdleConnsPerHost < 8 {
-		t.Fatalf("default transport keeps %d idle connections per host, want at least a pool's 8", tr.MaxIdleConnsPerHost)
 	}
 }

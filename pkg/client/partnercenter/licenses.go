@@ -1,6 +1,7 @@
-package client
+package partnercenter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // Op names of the client's calls, as they appear in errors and Attempts.
@@ -22,13 +25,15 @@ const (
 // parameter per group.
 //
 // See https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group
-func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, groups ...LicenseGroupID) ([]SubscribedSku, *Response, error) {
+func (c *Client) GetSubscribedSkus(ctx context.Context, customerID string, groups ...LicenseGroupID) ([]SubscribedSku, *client.Response, error) {
 	op := opGetSubscribedSkus
-	resp := &Response{CorrelationID: c.correlationID}
+	call := &client.Call{Kind: client.Read}
+	call.CorrelationID = c.core.CorrelationID()
 	if err := checkSegment("customer ID", customerID); err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return nil, &call.Response, fmt.Errorf("%s: %w", op, err)
 	}
-	return getItems[SubscribedSku](ctx, c, op, "v1/customers/"+url.PathEscape(customerID)+"/subscribedskus", groups, resp)
+	skus, err := getItems[SubscribedSku](ctx, c, op, "v1/customers/"+url.PathEscape(customerID)+"/subscribedskus", groups, call)
+	return skus, &call.Response, err
 }
 
 // collection is a collection resource as the API answers it; decoding the whole shape,
@@ -40,27 +45,26 @@ type collection[T any] struct {
 }
 
 // getItems GETs the collection ({"items": [...]}) at path, with the licenseGroupIds
-// query of groups, and returns its items (never nil). resp is the response so far,
-// returned as it is when the query is refused before anything is sent.
-func getItems[T any](ctx context.Context, c *Client, op, path string, groups []LicenseGroupID, resp *Response) ([]T, *Response, error) {
-	u := c.endpoint(path)
+// query of groups, as call, and returns its items (never nil).
+func getItems[T any](ctx context.Context, c *Client, op, path string, groups []LicenseGroupID, call *client.Call) ([]T, error) {
+	u := c.core.Endpoint(path)
 	q, err := groupQuery(groups)
 	if err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	u.RawQuery = q
-	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u})
+	ans, err := c.do(ctx, client.Request{Op: op, Method: http.MethodGet, URL: u}, call)
 	if err != nil {
-		return nil, resp, err
+		return nil, err
 	}
 	var out collection[T]
-	if err := decodeJSON(op, resp, ans.body, &out); err != nil {
-		return nil, resp, err
+	if err := client.DecodeJSON(op, &call.Response, ans.Body, &out); err != nil {
+		return nil, err
 	}
 	if out.Items == nil {
 		out.Items = []T{}
 	}
-	return out.Items, resp, nil
+	return out.Items, nil
 }
 
 // groupQuery is the licenseGroupIds query of groups, one parameter per group
@@ -96,60 +100,54 @@ type licenseUpdateRequest struct {
 // 2xx answer has no body, it is the update that was sent.
 //
 // See https://learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user
-func (c *Client) UpdateLicenses(ctx context.Context, customerID, user string, u LicenseUpdate) (*LicenseUpdate, *Response, error) {
+func (c *Client) UpdateLicenses(ctx context.Context, customerID, user string, u LicenseUpdate) (*LicenseUpdate, *client.Response, error) {
+	call := &client.Call{Kind: client.Write}
+	out, err := c.updateLicenses(ctx, customerID, user, u, call)
+	return out, &call.Response, err
+}
+
+// updateLicenses is UpdateLicenses as call.
+func (c *Client) updateLicenses(ctx context.Context, customerID, user string, u LicenseUpdate, call *client.Call) (*LicenseUpdate, error) {
 	op := opUpdateLicenses
-	resp := &Response{CorrelationID: c.correlationID}
+	call.CorrelationID = c.core.CorrelationID()
 	if err := checkSegment("customer ID", customerID); err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if err := checkSegment("user", user); err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if len(u.LicensesToAssign) == 0 && len(u.LicensesToRemove) == 0 {
-		return nil, resp, fmt.Errorf("%s: nothing to assign or remove for user %s", op, user)
+		return nil, fmt.Errorf("%s: nothing to assign or remove for user %s", op, user)
 	}
 	for i, a := range u.LicensesToAssign {
 		if strings.TrimSpace(a.SkuID) == "" {
-			return nil, resp, fmt.Errorf("%s: license %d to assign to user %s has no SKU ID", op, i+1, user)
+			return nil, fmt.Errorf("%s: license %d to assign to user %s has no SKU ID", op, i+1, user)
 		}
 	}
 	for i, id := range u.LicensesToRemove {
 		if strings.TrimSpace(id) == "" {
-			return nil, resp, fmt.Errorf("%s: license %d to remove from user %s has no SKU ID", op, i+1, user)
+			return nil, fmt.Errorf("%s: license %d to remove from user %s has no SKU ID", op, i+1, user)
 		}
 	}
 	body, err := json.Marshal(licenseUpdateRequest{LicensesToAssign: u.LicensesToAssign, LicensesToRemove: u.LicensesToRemove})
 	if err != nil {
-		return nil, resp, fmt.Errorf("%s: encode request: %w", op, err)
+		return nil, fmt.Errorf("%s: encode request: %w", op, err)
 	}
-	target := c.endpoint("v1/customers/" + url.PathEscape(customerID) + "/users/" + url.PathEscape(user) + "/licenseupdates")
-	ans, resp, err := c.do(ctx, call{op: op, method: http.MethodPost, url: target, body: body})
+	target := c.core.Endpoint("v1/customers/" + url.PathEscape(customerID) + "/users/" + url.PathEscape(user) + "/licenseupdates")
+	ans, err := c.do(ctx, client.Request{Op: op, Method: http.MethodPost, URL: target, Body: body}, call)
 	if err != nil {
-		return nil, resp, err
+		return nil, err
 	}
 	out := &LicenseUpdate{}
-	if len(strings.TrimSpace(string(ans.body))) == 0 {
+	if len(bytes.TrimSpace(ans.Body)) == 0 {
 		out.LicensesToAssign = u.LicensesToAssign
 		out.LicensesToRemove = u.LicensesToRemove
-		return out, resp, nil
+		return out, nil
 	}
-	if err := decodeJSON(op, resp, ans.body, out); err != nil {
-		return nil, resp, err
+	if err := client.DecodeJSON(op, &call.Response, ans.Body, out); err != nil {
+		return nil, err
 	}
-	return out, resp, nil
-}
-
-// endpoint resolves an escaped path against the base URL.
-func (c *Client) endpoint(escapedPath string) *url.URL {
-	u := *c.base
-	u.RawPath = c.base.EscapedPath() + escapedPath
-	p, err := url.PathUnescape(u.RawPath)
-	if err != nil {
-		// Cannot happen: the base path is valid and the rest was escaped with PathEscape.
-		p = u.RawPath
-	}
-	u.Path = p
-	return &u
+	return out, nil
 }
 
 // checkSegment rejects a path parameter that would not name one resource.

@@ -1,0 +1,417 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
+)
+
+// lookupReadsMax is the most reads a customer's users are looked up with before a
+// listing of the directory is tried: a small file in a large tenant never lists it.
+const lookupReadsMax = 1000
+
+// errEnoughPages stops a listing that costs more than looking the rest up would.
+var errEnoughPages = errors.New("listing stopped: looking the remaining users up is cheaper")
+
+// readUsers reads, for each customer in the order of Plan.Customers, the users its
+// rows name and what they hold: by lookups when they cost at most lookupReadsMax reads,
+// else from a listing of the directory, stopped as soon as it has cost more than
+// looking up the users still missing would (so that it never costs more than twice
+// the cheaper way). Users a lookup by principal name may have missed are looked for
+// in a listing when the directory says such lookups are uncertain; users still missing
+// in the listing of deleted users. Each found user is recorded once with what it
+// holds; b.updUser maps every name group to its user.
+func (b *builder) readUsers() error {
+	start := time.Now()
+
+	order, from := b.groupsByCustomer()
+	b.updUser = make([]int32, b.nUpdates)
+	for c := range b.customers {
+		upds := order[from[c]:from[c+1]]
+		if len(upds) == 0 {
+			continue
+		}
+		r := newCustomerReads(b, int32(c), upds)
+		if err := r.run(); err != nil {
+			return fmt.Errorf("read users of customer %s: %w", b.customers[c].id, err)
+		}
+		b.reads.Users += len(r.distinct)
+		b.reads.Found += r.found()
+	}
+	b.reads.Elapsed = time.Since(start)
+	return nil
+}
+
+// groupsByCustomer returns the name groups of each customer, in the order of their
+// first rows: order[from[c]:from[c+1]] are customer c's.
+func (b *builder) groupsByCustomer() (order, from []int32) {
+	head := b.heads()
+	from = make([]int32, len(b.customers)+1)
+	for _, h := range head {
+		from[b.custSpell[b.rows.at(int(h)).cust].cust+1]++
+	}
+	for c := 1; c < len(from); c++ {
+		from[c] += from[c-1]
+	}
+	order = make([]int32, len(head))
+	fill := append([]int32(nil), from[:len(b.customers)]...)
+	for i := range b.rows.len() {
+		r := b.rows.at(i)
+		if head[r.update] == int32(i) {
+			c := b.custSpell[r.cust].cust
+			order[fill[c]] = r.update
+			fill[c]++
+		}
+	}
+	return order, from
+}
+
+// heads returns the first row of each name group.
+func (b *builder) heads() []int32 {
+	head := make([]int32, b.nUpdates)
+	for i := range head {
+		head[i] = -1
+	}
+	for i := range b.rows.len() {
+		if r := b.rows.at(i); head[r.update] < 0 {
+			head[r.update] = int32(i)
+		}
+	}
+	return head
+}
+
+// customerReads reads the users of one customer.
+type customerReads struct {
+	b        *builder
+	c        int32
+	id       string
+	dir      client.Directory
+	costs    client.ReadCosts
+	upds     []int32 // the customer's name groups
+	head     []int32 // first row of each name group (all of them)
+	names    *nameIndex
+	distinct []int32 // the name groups whose name no earlier group of the customer has
+	estimate int
+
+	mu       sync.Mutex // guards b's user tables and updUser while reads run concurrently
+	reads    atomic.Int64
+	upnFound bool // a lookup by principal name found a user
+}
+
+func newCustomerReads(b *builder, c int32, upds []int32) *customerReads {
+	r := &customerReads{b: b, c: c, id: b.customers[c].id, dir: b.opts.Users, upds: upds, head: b.heads()}
+	r.costs = r.dir.ReadCosts()
+	r.costs.LookupBatch = max(r.costs.LookupBatch, 1)
+	r.costs.LookupReads = max(r.costs.LookupReads, 1)
+	r.costs.PageSize = max(r.costs.PageSize, 1)
+	r.names = newNameIndex(&b.rows, &b.users, len(upds), func(k int) int32 { return r.head[upds[k]] })
+	for k, u := range upds {
+		if r.firstOfName(k) {
+			r.distinct = append(r.distinct, u)
+		}
+	}
+	return r
+}
+
+// firstOfName reports whether name group upds[k] is the first of the customer's
+// groups with its name (groups of other license groups share it).
+func (r *customerReads) firstOfName(k int) bool {
+	h := r.b.rows.at(int(r.head[r.upds[k]]))
+	name := r.b.users.bytes(h.user, h.userLen)
+	for ri := range r.names.candidates(string(name)) {
+		o := r.b.rows.at(int(ri))
+		if ri < r.head[r.upds[k]] && sameUser(r.b.users.bytes(o.user, o.userLen), string(name)) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupCost is the reads that looking up n users takes.
+func (r *customerReads) lookupCost(n int) int {
+	return (n + r.costs.LookupBatch - 1) / r.costs.LookupBatch * r.costs.LookupReads
+}
+
+func (r *customerReads) run() error {
+	n := len(r.distinct)
+	lookup := r.lookupCost(n) <= lookupReadsMax
+	r.estimate = r.lookupCost(n)
+	if !lookup {
+		r.estimate *= 2 // the listing stops before it costs more than the lookups would
+	}
+	if f := r.b.opts.OnReads; f != nil {
+		f(ReadEstimate{Customer: r.id, Users: n, Reads: r.estimate, Lookup: lookup})
+	}
+	complete := false
+	if !lookup {
+		var err error
+		if complete, err = r.list(false, true); err != nil {
+			return err
+		}
+	}
+	if err := r.lookupMissing(); err != nil {
+		return err
+	}
+	if r.costs.NameLookupsUncertain && !complete && !r.upnFound && r.missingNames(true) > 0 {
+		if _, err := r.list(false, false); err != nil {
+			return err
+		}
+	}
+	if r.missingNames(false) > 0 {
+		if _, err := r.list(true, false); err != nil {
+			return err
+		}
+	}
+	return r.readLicenses()
+}
+
+// list matches a listing of the directory (or of its deleted users) against the names
+// not found yet. With stopEarly it stops once it has cost more than looking the
+// missing users up would; complete reports whether it went to the end.
+func (r *customerReads) list(deleted, stopEarly bool) (complete bool, err error) {
+	perName := float64(r.costs.LookupReads) / float64(r.costs.LookupBatch)
+	if !r.costs.ListingHasLicenses {
+		perName-- // a user found in a listing still needs its licenses read
+	}
+	pages := 0
+	err = r.dir.ListUsers(r.b.ctx, r.id, deleted, func(users []client.User) error {
+		pages++
+		r.reads.Add(1)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for i := range users {
+			if deleted && users[i].State == "" {
+				users[i].State = client.UserInactive
+			}
+			if err := r.match(&users[i]); err != nil {
+				return err
+			}
+		}
+		r.progress()
+		missing := r.missingLocked(false)
+		if missing == 0 && !deleted {
+			return errEnoughPages
+		}
+		if stopEarly && float64(pages) > float64(missing)*perName {
+			return errEnoughPages
+		}
+		return nil
+	})
+	if errors.Is(err, errEnoughPages) {
+		return r.missingNames(false) == 0, nil
+	}
+	return err == nil, err
+}
+
+// lookupMissing looks up, concurrently, the names not found yet.
+func (r *customerReads) lookupMissing() error {
+	var batch []string
+	g, ctx := errgroup.WithContext(r.b.ctx)
+	g.SetLimit(r.b.opts.ReadConcurrency)
+	send := func(names []string) {
+		g.Go(func() error {
+			users, err := r.dir.LookupUsers(ctx, r.id, names)
+			r.reads.Add(int64(r.costs.LookupReads))
+			if err != nil {
+				return err
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			for i := range users {
+				for _, n := range names {
+					if !isGUID(n) && strings.EqualFold(n, strings.TrimSpace(users[i].PrincipalName)) {
+						r.upnFound = true // lookups by principal name work here
+					}
+				}
+				if err := r.match(&users[i]); err != nil {
+					return err
+				}
+			}
+			r.progress()
+			return nil
+		})
+	}
+	for _, u := range r.distinct {
+		if r.b.updUser[u] != 0 {
+			continue
+		}
+		h := r.b.rows.at(int(r.head[u]))
+		batch = append(batch, string(r.b.users.bytes(h.user, h.userLen)))
+		if len(batch) == r.costs.LookupBatch {
+			send(batch)
+			batch = nil
+		}
+	}
+	if len(batch) > 0 {
+		send(batch)
+	}
+	return g.Wait()
+}
+
+// readLicenses reads what each found user holds when the read that found it did not.
+func (r *customerReads) readLicenses() error {
+	g, ctx := errgroup.WithContext(r.b.ctx)
+	g.SetLimit(r.b.opts.ReadConcurrency)
+	seen := make(map[int32]bool)
+	for _, u := range r.upds {
+		rec := r.b.updUser[u] - 1
+		if rec < 0 || seen[rec] || r.b.userRecs[rec].known {
+			continue
+		}
+		seen[rec] = true
+		id := r.b.userID(&r.b.userRecs[rec])
+		g.Go(func() error {
+			lics, err := r.dir.UserLicenses(ctx, r.id, id)
+			r.reads.Add(1)
+			if err != nil {
+				return err
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.b.setHeld(rec, r.c, lics)
+			r.progress()
+			return nil
+		})
+	}
+	err := g.Wait()
+	r.b.reads.Reads += int(r.reads.Load())
+	return err
+}
+
+// missingNames counts the distinct names not found yet; with upnOnly, only those that
+// are not object IDs.
+func (r *customerReads) missingNames(upnOnly bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.missingLocked(upnOnly)
+}
+
+func (r *customerReads) missingLocked(upnOnly bool) int {
+	n := 0
+	for _, u := range r.distinct {
+		if r.b.updUser[u] != 0 {
+			continue
+		}
+		h := r.b.rows.at(int(r.head[u]))
+		if !upnOnly || !isGUID(string(r.b.users.bytes(h.user, h.userLen))) {
+			n++
+		}
+	}
+	return n
+}
+
+// found counts the distinct names found.
+func (r *customerReads) found() int { return len(r.distinct) - r.missingNames(false) }
+
+// progress reports the reads so far. The caller holds r.mu.
+func (r *customerReads) progress() {
+	if f := r.b.opts.OnReadProgress; f != nil {
+		f(ReadProgress{Customer: r.id, Users: len(r.distinct), Found: len(r.distinct) - r.missingLocked(false),
+			Reads: int(r.reads.Load()), ReadsTotal: r.estimate})
+	}
+}
+
+// match takes usr for every name group whose name is usr's object ID or principal name
+// (in any case) and that no user took before. The first time usr takes a group it is
+// recorded with what it holds. The caller holds r.mu.
+func (r *customerReads) match(usr *client.User) error {
+	rec := int32(0)
+	for _, key := range [...]string{strings.TrimSpace(usr.ID), strings.TrimSpace(usr.PrincipalName)} {
+		if key == "" {
+			continue
+		}
+		for ri := range r.names.candidates(key) {
+			row := r.b.rows.at(int(ri))
+			if r.b.updUser[row.update] != 0 || !sameUser(r.b.users.bytes(row.user, row.userLen), key) {
+				continue
+			}
+			if rec == 0 {
+				i, err := r.b.addUserRec(usr, r.c)
+				if err != nil {
+					return err
+				}
+				rec = i + 1
+			}
+			r.b.updUser[row.update] = rec
+		}
+	}
+	return nil
+}
+
+// addUserRec records a user that rows name and returns its index in userRecs.
+func (b *builder) addUserRec(u *client.User, cust int32) (int32, error) {
+	id := strings.TrimSpace(u.ID)
+	if len(id) > maxField {
+		id = "" // no object ID is that long; Row.UserID stays empty rather than carry it
+	}
+	rec := userRec{noLocation: strings.TrimSpace(u.UsageLocation) == "", state: -1}
+	var err error
+	if g, ok := packGUID(id); ok {
+		rec.packed = true
+		rec.id, err = b.userIDs.add(string(g[:]))
+	} else {
+		rec.idLen = uint16(len(id))
+		rec.id, err = b.userIDs.add(id)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !u.Active() {
+		rec.state = b.internState(shorten(strings.TrimSpace(u.State)))
+	}
+	b.userRecs = append(b.userRecs, rec)
+	i := int32(len(b.userRecs) - 1)
+	if u.LicensesKnown {
+		b.setHeld(i, cust, u.Licenses)
+	}
+	return i, nil
+}
+
+// internState returns the index of a user state in tables.states.
+func (b *builder) internState(st string) int32 {
+	for i, s := range b.states {
+		if s == st {
+			return int32(i)
+		}
+	}
+	b.states = append(b.states, strings.Clone(st))
+	return int32(len(b.states) - 1)
+}
+
+// setHeld records what user rec of customer cust holds: the licenses of SKUs of the
+// customer's catalogue (others cannot concern the plan).
+func (b *builder) setHeld(rec, cust int32, lics []client.License) {
+	u := &b.userRecs[rec]
+	u.known, u.held, u.nHeld = true, int32(len(b.held)), 0
+	byID := b.customers[cust].byID
+	for _, l := range lics {
+		s, ok := byID[lower(strings.TrimSpace(l.SkuID))]
+		if !ok || u.nHeld == 1<<16-1 {
+			continue
+		}
+		b.held = append(b.held, heldRec{sku: s, excl: b.internPlans(l.DisabledPlans), inherited: l.Inherited})
+		u.nHeld++
+	}
+}
+
+// internPlans returns the index in excl of a set of service plan IDs, -1 for none.
+func (b *builder) internPlans(ids []string) int32 {
+	if len(ids) == 0 {
+		return -1
+	}
+	canon := canonPlans(ids)
+	if i, ok := b.exclIdx[canon]; ok {
+		return i
+	}
+	i := int32(len(b.excl))
+	b.excl = append(b.excl, exclSet{ids: append([]string(nil), ids...), canon: canon})
+	b.exclIdx[canon] = i
+	return i
+}
