@@ -33,24 +33,30 @@ var testRefresh = refreshToken(0)
 
 // tokenEndpoint is an in-process Microsoft identity token endpoint: it issues access
 // tokens that live `life` for the tenant named in the path, rotates the refresh token
-// on every answer, and records the requests it received.
+// on every answer, and records the requests it received. Like the real one it accepts
+// every refresh token it issued (CIPP redeems one stored refresh token for many
+// tenants at once); strict, it accepts only the latest.
 type tokenEndpoint struct {
 	mu      sync.Mutex
 	life    time.Duration
 	forms   []url.Values
-	tenants []string // the tenant of each request, from the path
-	current string   // the refresh token it accepts
-	noRot   bool     // answer without a new refresh token
+	tenants []string        // the tenant of each request, from the path
+	current string          // the latest refresh token issued
+	issued  map[string]bool // every refresh token issued
+	strict  bool            // accept only the latest refresh token
+	noRot   bool            // answer without a new refresh token
 
 	// answer, when set, answers a request instead (n counts from 1); ok false lets
 	// the normal answer through.
 	answer func(w http.ResponseWriter, r *http.Request, n int) (ok bool)
-	// block, when set, holds every request until it is closed or the request ends.
+	// block, when set, holds every request until it is closed or the request ends;
+	// with deaf, until it is closed.
 	block chan struct{}
+	deaf  bool
 }
 
 func newEndpoint(life time.Duration) *tokenEndpoint {
-	return &tokenEndpoint{life: life, current: testRefresh}
+	return &tokenEndpoint{life: life, current: testRefresh, issued: map[string]bool{testRefresh: true}}
 }
 
 func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -59,8 +65,11 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.forms = append(e.forms, r.PostForm)
 	tenant, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	e.tenants = append(e.tenants, tenant)
-	n, block, answer := len(e.forms), e.block, e.answer
+	n, block, answer, deaf := len(e.forms), e.block, e.answer, e.deaf
 	e.mu.Unlock()
+	if block != nil && deaf {
+		<-block
+	}
 	if block != nil {
 		select {
 		case <-block:
@@ -73,7 +82,7 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if r.PostForm.Get("refresh_token") != e.current {
+	if rt := r.PostForm.Get("refresh_token"); rt != e.current && (e.strict || !e.issued[rt]) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "AADSTS70000: The provided grant is invalid or malformed.\r\nTrace ID: 1")
 		return
 	}
@@ -84,6 +93,7 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !e.noRot {
 		e.current = refreshToken(n)
+		e.issued[e.current] = true
 		ans["refresh_token"] = e.current
 	}
 	w.Header().Set("Content-Type", "application/json")

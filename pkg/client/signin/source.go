@@ -192,22 +192,31 @@ func (s *TokenSource) run(ctx context.Context, st *tenantState, f *flight, name 
 func (s *TokenSource) fetch(ctx context.Context, name string, customer bool) (*oauth2.Token, error) {
 	t := target{tenant: name, customer: customer, scrub: s.known.scrub}
 	endpoint := strings.ReplaceAll(s.tokenURL, "{tenant}", url.PathEscape(name))
-	var a tokenAnswer
-	o, err := retry(ctx, s.policy, s.randN, func() outcome {
+	var (
+		a    tokenAnswer
+		sent Secret
+	)
+	do := func() outcome {
 		s.mu.Lock()
-		refresh := s.refresh
+		sent = s.refresh
 		s.mu.Unlock()
 		form := url.Values{
 			"client_id":     {s.clientID},
 			"client_secret": {s.secret.Reveal()},
 			"grant_type":    {"refresh_token"},
-			"refresh_token": {refresh.Reveal()},
+			"refresh_token": {sent.Reveal()},
 			"scope":         {s.scope},
 		}
 		var o outcome
 		a, o = postForm(ctx, s.hc, endpoint, form, t)
 		return o
-	})
+	}
+	o, err := retry(ctx, s.policy, s.randN, do)
+	if err == nil && o.err != nil && o.err.Setting == SettingRefreshToken && !o.err.transient && s.replaced(sent) {
+		// Another tenant's answer rotated the refresh token while this request was
+		// under way: an endpoint that revokes replaced tokens gets one more request.
+		o, err = retry(ctx, s.policy, s.randN, do)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sign in to tenant %s: %w", name, err)
 	}
@@ -229,6 +238,13 @@ func (s *TokenSource) fetch(ctx context.Context, name string, customer bool) (*o
 		tok.Expiry = time.Now().Add(life)
 	}
 	return tok, nil
+}
+
+// replaced reports whether the refresh token is no longer sent.
+func (s *TokenSource) replaced(sent Secret) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refresh != sent
 }
 
 // rotate makes next the refresh token of every later request and stores it in the

@@ -144,10 +144,25 @@ func TestCallerContextEndsItsWaitAtOnce(t *testing.T) {
 		if abandoned.Load() != 1 {
 			t.Fatalf("%d requests saw their context end, want the abandoned one", abandoned.Load())
 		}
-		// The next caller starts afresh rather than joining the abandoned request.
 		close(e.block)
-		if got := mustToken(t, ts, "tenant-b"); got != "access-tenant-b-3" {
-			t.Fatalf("after an abandoned request got %q", got)
+
+		// A caller that comes while an abandoned request is still winding down starts
+		// afresh rather than joining it.
+		e.mu.Lock()
+		e.block, e.deaf = make(chan struct{}), true // requests end only when block closes
+		e.mu.Unlock()
+		ctx, cancel = context.WithCancel(context.Background())
+		go func() { _, err := ts.Token(ctx, "tenant-c"); errc <- err }()
+		synctest.Wait()
+		cancel()
+		<-errc
+		var third string
+		wg.Go(func() { third = mustToken(t, ts, "tenant-c") })
+		synctest.Wait()
+		close(e.block)
+		wg.Wait()
+		if third != "access-tenant-c-4" {
+			t.Fatalf("after an abandoned request got %q, want a token of a new request", third)
 		}
 	})
 }
@@ -273,6 +288,28 @@ func TestRotatedRefreshTokenIsStoredAndUsedForEveryTenant(t *testing.T) {
 	if got := strings.TrimSpace(string(b)); got != refreshToken(2) || len(rotations) != 2 {
 		t.Fatalf("file holds %q after %d rotations", got, len(rotations))
 	}
+}
+
+func TestRefusedReplacedRefreshTokenIsRetriedWithTheNewOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEndpoint(time.Hour)
+		e.strict = true // this endpoint revokes a refresh token once it has rotated it
+		e.block = make(chan struct{})
+		ts := newSource(t, testSettings(e))
+		var wg sync.WaitGroup
+		for _, tenant := range []string{"tenant-a", "tenant-b"} {
+			wg.Go(func() { mustToken(t, ts, tenant) })
+		}
+		synctest.Wait() // both requests carry the first refresh token
+		close(e.block)
+		wg.Wait()
+		if n := e.requests(); n != 3 {
+			t.Fatalf("%d requests, want 2 and one more with the rotated token", n)
+		}
+		if got := e.forms[2].Get("refresh_token"); got == testRefresh {
+			t.Fatal("the repeated request sent the replaced refresh token again")
+		}
+	})
 }
 
 func TestInvalidateForcesOneRefresh(t *testing.T) {
