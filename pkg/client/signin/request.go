@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,20 +27,50 @@ const maxAnswer = 1 << 20
 // and never a redirect followed, so that the client secret and the refresh token are
 // never posted to another host and no other host's answer is taken for a token.
 func httpClient(hc *http.Client) *http.Client {
-	c := &http.Client{
-		Transport:     http.DefaultTransport,
-		Timeout:       defaultRequestTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	t := bufferedTransport{base: http.DefaultTransport, timeout: defaultRequestTimeout}
 	if hc != nil {
 		if hc.Transport != nil {
-			c.Transport = hc.Transport
+			t.base = hc.Transport
 		}
 		if hc.Timeout > 0 {
-			c.Timeout = hc.Timeout
+			t.timeout = hc.Timeout
 		}
 	}
-	return c
+	return &http.Client{
+		Transport:     t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// bufferedTransport bounds each request by timeout and reads the whole answer (at most
+// maxAnswer bytes) before returning it, so that the connection and the timer are
+// released even when the reader never closes the body (golang.org/x/oauth2's device
+// authorization request does not).
+type bufferedTransport struct {
+	base    http.RoundTripper
+	timeout time.Duration
+}
+
+func (t bufferedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	defer cancel()
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err == nil {
+		var body []byte
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		if resp.Request == nil {
+			resp.Request = req // for resolving a relative Location
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil && req.Context().Err() == nil {
+			err = fmt.Errorf("no answer within %v: %w", t.timeout, err)
+		}
+		return nil, err
+	}
+	return resp, nil
 }
 
 // tokenAnswer is a token endpoint's JSON answer: a token, or an OAuth error with
