@@ -215,12 +215,11 @@ func unreachable(t target, err error) *Error {
 // redirected is the Error of a token endpoint that answered with a redirect, which is
 // never followed: the form holds the client secret and the refresh token.
 func redirected(t target, resp *http.Response) *Error {
-	where := "elsewhere"
+	desc := "the token endpoint answered " + resp.Status + ", a redirect"
 	if loc := resp.Header.Get("Location"); loc != "" {
-		where = redactedURL(resp.Request.URL, loc, t.scrub)
+		desc = "the token endpoint answered " + resp.Status + " and redirected to " + redactedURL(resp.Request.URL, loc, t.scrub)
 	}
-	return &Error{Tenant: t.tenant, Status: resp.StatusCode, Setting: SettingTokenURL,
-		Description: "the token endpoint answered " + resp.Status + " and redirected to " + where,
+	return &Error{Tenant: t.tenant, Status: resp.StatusCode, Setting: SettingTokenURL, Description: desc,
 		Advice:      "a token endpoint that redirects is refused (the client secret and refresh token are never sent on): check the token URL"}
 }
 
