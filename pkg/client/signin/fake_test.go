@@ -176,3 +176,15 @@ func mustToken(t *testing.T, ts client.TokenSource, tenant string) string {
 	}
 	return tok.AccessToken
 }
+
+// tryToken is mustToken for another goroutine than the test's: it reports an error
+// without stopping the test.
+func tryToken(t *testing.T, ts client.TokenSource, tenant string) string {
+	t.Helper()
+	tok, err := ts.Token(context.Background(), tenant)
+	if err != nil {
+		t.Errorf("Token(%q): %v", tenant, err)
+		return ""
+	}
+	return tok.AccessToken
+}

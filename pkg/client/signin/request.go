@@ -220,7 +220,7 @@ func redirected(t target, resp *http.Response) *Error {
 		desc = "the token endpoint answered " + resp.Status + " and redirected to " + redactedURL(resp.Request.URL, loc, t.scrub)
 	}
 	return &Error{Tenant: t.tenant, Status: resp.StatusCode, Setting: SettingTokenURL, Description: desc,
-		Advice:      "a token endpoint that redirects is refused (the client secret and refresh token are never sent on): check the token URL"}
+		Advice: "a token endpoint that redirects is refused (the client secret and refresh token are never sent on): check the token URL"}
 }
 
 // refused is the Error of an answer that is an error rather than a token.

@@ -117,6 +117,7 @@ func newTokenSource(s Settings) (*TokenSource, error) {
 		policy:   s.Retry,
 		randN:    rand.Int64N,
 		tenants:  make(map[string]*tenantState),
+		settled:  make(chan struct{}),
 	}
 	switch {
 	case ts.secret != "" && s.ClientSecretFile != "":

@@ -59,10 +59,12 @@ type TokenSource struct {
 	writeMu sync.Mutex
 	stored  Secret // the refresh token last written to file, under writeMu
 
-	mu      sync.Mutex
-	refresh Secret
-	tenants map[string]*tenantState
-	count   int
+	mu       sync.Mutex
+	refresh  Secret
+	tenants  map[string]*tenantState
+	count    int
+	inflight int           // token requests under way, for every tenant
+	settled  chan struct{} // closed (and replaced) each time one of them ends
 }
 
 // tenantState is the cache of one tenant.
@@ -199,7 +201,9 @@ func (s *TokenSource) fetch(ctx context.Context, name string, customer bool) (*o
 	do := func() outcome {
 		s.mu.Lock()
 		sent = s.refresh
+		s.inflight++
 		s.mu.Unlock()
+		defer s.settle()
 		form := url.Values{
 			"client_id":     {s.clientID},
 			"client_secret": {s.secret.Reveal()},
@@ -209,10 +213,13 @@ func (s *TokenSource) fetch(ctx context.Context, name string, customer bool) (*o
 		}
 		var o outcome
 		a, o = postForm(ctx, s.hc, endpoint, form, t)
+		if o.err == nil && a.RefreshToken != "" {
+			s.rotate(Secret(a.RefreshToken))
+		}
 		return o
 	}
 	o, err := retry(ctx, s.policy, s.randN, do)
-	if err == nil && o.err != nil && o.err.Setting == SettingRefreshToken && !o.err.transient && s.replaced(sent) {
+	if err == nil && o.err != nil && o.err.Setting == SettingRefreshToken && !o.err.transient && s.replaced(ctx, sent) {
 		// Another tenant's answer rotated the refresh token while this request was
 		// under way: an endpoint that revokes replaced tokens gets one more request.
 		o, err = retry(ctx, s.policy, s.randN, do)
@@ -225,9 +232,6 @@ func (s *TokenSource) fetch(ctx context.Context, name string, customer bool) (*o
 		return nil, o.err
 	}
 	s.known.add(a.AccessToken)
-	if a.RefreshToken != "" {
-		s.rotate(Secret(a.RefreshToken))
-	}
 	tok := &oauth2.Token{AccessToken: a.AccessToken, TokenType: a.TokenType}
 	if secs := int64(a.ExpiresIn); secs > 0 {
 		life := maxLifetime
@@ -240,11 +244,31 @@ func (s *TokenSource) fetch(ctx context.Context, name string, customer bool) (*o
 	return tok, nil
 }
 
-// replaced reports whether the refresh token is no longer sent.
-func (s *TokenSource) replaced(sent Secret) bool {
+// settle ends a token request: every replaced call waiting for it looks again.
+func (s *TokenSource) settle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refresh != sent
+	s.inflight--
+	close(s.settled)
+	s.settled = make(chan struct{})
+}
+
+// replaced reports whether the refresh token sent was replaced, once every token request
+// under way has ended (one of them may bring the replacement); false when ctx ends.
+func (s *TokenSource) replaced(ctx context.Context, sent Secret) bool {
+	for {
+		s.mu.Lock()
+		done, busy, ch := s.refresh != sent, s.inflight > 0, s.settled
+		s.mu.Unlock()
+		if done || !busy {
+			return done
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // rotate makes next the refresh token of every later request and stores it in the

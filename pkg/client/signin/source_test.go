@@ -71,7 +71,7 @@ func TestConcurrentCallersShareOneRequest(t *testing.T) {
 		got := make([]string, callers)
 		var wg sync.WaitGroup
 		for i := range callers {
-			wg.Go(func() { got[i] = mustToken(t, ts, "tenant-a") })
+			wg.Go(func() { got[i] = tryToken(t, ts, "tenant-a") })
 		}
 		synctest.Wait() // every caller waits for the one request
 		if n := e.requests(); n != 1 {
@@ -115,7 +115,7 @@ func TestCallerContextEndsItsWaitAtOnce(t *testing.T) {
 		}()
 		var second string
 		var wg sync.WaitGroup
-		wg.Go(func() { second = mustToken(t, ts, "tenant-a") })
+		wg.Go(func() { second = tryToken(t, ts, "tenant-a") })
 		synctest.Wait()
 		cancel()
 		<-done
@@ -157,7 +157,7 @@ func TestCallerContextEndsItsWaitAtOnce(t *testing.T) {
 		cancel()
 		<-errc
 		var third string
-		wg.Go(func() { third = mustToken(t, ts, "tenant-c") })
+		wg.Go(func() { third = tryToken(t, ts, "tenant-c") })
 		synctest.Wait()
 		close(e.block)
 		wg.Wait()
@@ -294,20 +294,36 @@ func TestRefusedReplacedRefreshTokenIsRetriedWithTheNewOne(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEndpoint(time.Hour)
 		e.strict = true // this endpoint revokes a refresh token once it has rotated it
-		e.block = make(chan struct{})
-		ts := newSource(t, testSettings(e))
+		// Tenant A's request is answered first, but its answer (and the rotation in it)
+		// reaches the source only after tenant B's request was refused.
+		aServed, releaseA := make(chan struct{}), make(chan struct{})
+		s := testSettings(e)
+		s.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if strings.HasPrefix(r.URL.Path, "/tenant-a/") {
+				res, err := inProcess{e}.RoundTrip(r)
+				close(aServed)
+				<-releaseA
+				return res, err
+			}
+			<-aServed
+			return inProcess{e}.RoundTrip(r)
+		})}
+		ts := newSource(t, s)
 		var wg sync.WaitGroup
 		for _, tenant := range []string{"tenant-a", "tenant-b"} {
-			wg.Go(func() { mustToken(t, ts, tenant) })
+			wg.Go(func() { tryToken(t, ts, tenant) })
 		}
-		synctest.Wait() // both requests carry the first refresh token
-		close(e.block)
+		synctest.Wait() // B was refused: it sent the token A's answer replaced
+		if n := e.requests(); n != 2 || e.forms[1].Get("refresh_token") != testRefresh {
+			t.Fatalf("%d requests before A's answer arrived", n)
+		}
+		close(releaseA)
 		wg.Wait()
 		if n := e.requests(); n != 3 {
 			t.Fatalf("%d requests, want 2 and one more with the rotated token", n)
 		}
-		if got := e.forms[2].Get("refresh_token"); got == testRefresh {
-			t.Fatal("the repeated request sent the replaced refresh token again")
+		if got := e.forms[2].Get("refresh_token"); got != refreshToken(1) {
+			t.Fatalf("the repeated request sent %q, want the rotated token", got)
 		}
 	})
 }
