@@ -1,15 +1,18 @@
-// Command bulkassign assigns Microsoft licenses to a Partner Center customer's users in
-// bulk: it plans a CSV of user/SKU rows against the customer's subscribed SKUs, checks
-// capacity before anything is sent, then posts the license updates through a
-// rate-limited worker pool and writes one result row per input row.
+// Command bulkassign assigns Microsoft licenses to a partner's customers' users in
+// bulk: it plans a CSV of user/SKU rows against each customer's SKUs and what its users
+// already hold, checks capacity before anything is sent, then sends only what changes
+// through a rate-limited worker pool and writes one result row per input row.
 //
 // Usage:
 //
 //	bulkassign plan        --customer ID --input FILE [--out FILE] [--shortfall abort|partial]
-//	bulkassign run         --customer ID --input FILE --output FILE [--rate N] [--burst N] [--concurrency N] [--resume] [--simulate]
-//	bulkassign fake-server --addr 127.0.0.1:8080 [--catalogue FILE] [--rate N] [--latency D] ...
+//	bulkassign run         --customer ID --input FILE --output FILE [--rate N] [--resume] [--simulate]
+//	bulkassign skus        --customer ID [--plans] [-o json]
+//	bulkassign report      RESULT.csv [--failed OUT.csv]
+//	bulkassign login       [--api partnercenter|graph] --refresh-token-file FILE
+//	bulkassign fake-server --addr 127.0.0.1:8080 [--api partnercenter|graph] ...
 //
-// See README.md for every flag, environment variable and exit code.
+// `bulkassign help COMMAND` prints a command's flags; README.md has every exit code.
 package main
 
 import (
@@ -24,18 +27,9 @@ import (
 	"syscall"
 )
 
-// Exit codes of bulkassign.
-const (
-	ExitOK          = 0   // every row succeeded (or the plan can run in full)
-	ExitRowsFailed  = 1   // some rows failed or were skipped
-	ExitUsage       = 2   // usage or input error: nothing was sent
-	ExitShortfall   = 3   // capacity shortfall under --shortfall abort: nothing was sent
-	ExitInterrupted = 130 // stopped by SIGINT or SIGTERM
-)
-
 func main() {
 	ctx, abort, stop := signalContext()
-	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Abort: abort}
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Abort: abort}
 	err := m.Run(ctx, os.Args[1:])
 	stop()
 	if err != nil && err.Error() != "" && !errors.Is(err, flag.ErrHelp) {
@@ -79,17 +73,41 @@ func signalContext() (context.Context, <-chan struct{}, func()) {
 }
 
 // Main holds what a command needs from the process, so that tests can run the whole
-// command in-process: its output streams, its environment and the abort signal.
+// command in-process: its streams, its environment and the abort signal.
 type Main struct {
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	// Getenv reads the environment; tests pass a map's lookup.
 	Getenv func(string) string
 	// Abort is closed on a second interrupt: in-flight requests are abandoned.
 	Abort <-chan struct{}
-	// Transport, when set, carries every HTTP request (Partner Center and the token
+	// Transport, when set, carries every HTTP request (the API and the token
 	// endpoint): tests route them to in-process fakes.
 	Transport http.RoundTripper
+
+	// flagSet is the last flag set a command made (for completion).
+	flagSet *flag.FlagSet
+}
+
+// command is one subcommand: its help and its run.
+type command struct {
+	name    string
+	summary string
+	run     func(m *Main, ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"plan", "read a CSV, resolve SKUs, read what users hold, check capacity; sends nothing", (*Main).plan},
+		{"run", "plan, then send only what changes and write a result CSV and a rollback file", (*Main).runCmd},
+		{"skus", "list a customer's SKUs with their seats (and service plans)", (*Main).skus},
+		{"report", "read a result CSV: each line's final outcome, failures by reason, rows to retry", (*Main).report},
+		{"login", "sign an admin in (device code) and save the refresh token", (*Main).login},
+		{"fake-server", "serve a local Partner Center or Graph for tests and demos", (*Main).fakeServer},
+		{"completion", "print a shell completion script: bash, zsh or fish", (*Main).completion},
+		{"version", "print the version, commit and Go version", (*Main).version},
+	}
 }
 
 // Run runs the subcommand named by args[0].
@@ -97,81 +115,43 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if m.Getenv == nil {
 		m.Getenv = func(string) string { return "" }
 	}
+	if m.Stdin == nil {
+		m.Stdin = os.Stdin
+	}
 	if len(args) == 0 {
-		m.usage()
+		m.usage(m.Stderr)
 		return &ExitError{Code: ExitUsage, Err: errors.New("no command given")}
 	}
 	switch args[0] {
-	case "plan":
-		return (&PlanCommand{main: m}).Run(ctx, args[1:])
-	case "run":
-		return (&RunCommand{main: m}).Run(ctx, args[1:])
-	case "fake-server":
-		return (&FakeServerCommand{main: m}).Run(ctx, args[1:])
-	case "version":
-		fmt.Fprintln(m.Stdout, "bulkassign", version)
-		return nil
 	case "help", "-h", "-help", "--help":
-		m.usage()
-		return nil
-	default:
-		m.usage()
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("unknown command %q", args[0])}
-	}
-}
-
-func (m *Main) usage() {
-	fmt.Fprint(m.Stderr, `bulkassign assigns licenses to Partner Center customers' users in bulk.
-
-Commands:
-  plan         read a CSV, resolve SKUs, check capacity; sends nothing
-  run          plan, then assign the licenses and write a result CSV
-  fake-server  serve a local Partner Center for tests and demos
-  version      print the version
-
-Run 'bulkassign COMMAND -h' for a command's flags.
-`)
-}
-
-// ExitError carries the exit code a command's error maps to.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return ""
-	}
-	return e.Err.Error()
-}
-
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode maps a command's error to the process exit code.
-func ExitCode(err error) int {
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	return ExitRowsFailed
-}
-
-// parseFlags parses a subcommand's flags: -h is flag.ErrHelp (exit 0, usage
-// printed), any other mistake a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+		if len(args) > 1 {
+			return m.Run(ctx, []string{args[1], "--help"})
 		}
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("parse flags: %w", err)}
+		m.usage(m.Stdout)
+		return nil
+	case "--version", "-version":
+		return m.version(ctx, nil)
 	}
-	return nil
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(m, ctx, args[1:])
+		}
+	}
+	m.usage(m.Stderr)
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("unknown command %q", args[0])}
 }
 
-func usageError(format string, a ...any) error {
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprint(w, "bulkassign assigns Microsoft licenses to customers' users in bulk, from a CSV.\n\nUsage:\n  bulkassign COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Examples:
+  bulkassign run --simulate --input samples/migration.csv --output result.csv
+  bulkassign plan --customer 0c39d6d5-c70d-4c55-bc02-f620844f3fd1 --input new-hires.csv
+  bulkassign report result.csv --failed retry.csv
+
+Run 'bulkassign help COMMAND' for a command's flags.
+`)
 }

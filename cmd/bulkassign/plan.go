@@ -2,98 +2,204 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 
+	"github.com/bulkassign/bulkassign/pkg/job"
 	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/report"
 )
 
-// PlanCommand is `bulkassign plan`: the dry run. It makes one subscribedskus GET per
-// customer, prints the capacity table and the requests per license group, and with
-// --out writes the planned rows in the result-CSV format. It never sends a POST.
-type PlanCommand struct {
-	main *Main
+// planFlags are the flags of the plan both plan and run make.
+type planFlags struct {
+	connFlags
+	input           string
+	shortfall       string
+	readUsers       bool
+	checkUsers      bool // the earlier name of --read-users
+	usageLocation   string
+	readConcurrency int
+	summaryJSON     string
 }
 
-// Run parses the flags and plans.
-func (c *PlanCommand) Run(ctx context.Context, args []string) error {
-	m := c.main
-	fs := flag.NewFlagSet("bulkassign plan", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	var f commonFlags
-	f.register(fs, true)
-	out := fs.String("out", "", "write the planned rows to this result CSV (status planned, or skipped with the reason)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: bulkassign plan --customer ID --input FILE [--out FILE] [--shortfall abort|partial]")
-		fs.PrintDefaults()
+var planGroup = flagGroup{"Input and plan", []string{"input", "shortfall", "read-users", "usage-location", "read-concurrency", "check-users"}}
+
+func (f *planFlags) register(fs *flag.FlagSet) {
+	f.connFlags.register(fs)
+	fs.StringVar(&f.input, "input", "", "the input CSV of user/SKU rows (required; - for standard input)")
+	fs.StringVar(&f.shortfall, "shortfall", "abort", "on a capacity shortfall: abort (send nothing) or partial (grant rows in file order while seats last)")
+	fs.BoolVar(&f.readUsers, "read-users", true, "read the file's users and what they hold: send only what changes, count seats exactly, write a rollback file")
+	fs.BoolVar(&f.checkUsers, "check-users", true, "the earlier name of --read-users")
+	fs.StringVar(&f.usageLocation, "usage-location", "", "two-letter `country` to set on users without a usage location, before their assignment")
+	fs.IntVar(&f.readConcurrency, "read-concurrency", 8, "reads in flight at most")
+	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this `FILE`, whatever the exit code")
+}
+
+// check refuses flag values that cannot work.
+func (f *planFlags) check(fs *flag.FlagSet) error {
+	if err := f.connFlags.check(); err != nil {
+		return err
 	}
+	if f.input == "" {
+		return usageError("--input is required: the CSV of user/SKU rows")
+	}
+	switch planner.Shortfall(f.shortfall) {
+	case planner.ShortfallAbort, planner.ShortfallPartial:
+	default:
+		return usageError("--shortfall %q: must be abort or partial", f.shortfall)
+	}
+	if set(fs, "check-users") && !set(fs, "read-users") {
+		f.readUsers = f.checkUsers
+	}
+	if f.readConcurrency < 1 || f.readConcurrency > 64 {
+		return usageError("--read-concurrency %d: must be between 1 and 64", f.readConcurrency)
+	}
+	return nil
+}
+
+// set reports whether the flag was given on the command line.
+func set(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+// planConfig is the job's plan settings from the flags.
+func (m *Main) planConfig(f *planFlags, in *job.Input, out *printer) job.PlanConfig {
+	return job.PlanConfig{
+		Input:           in,
+		Customer:        f.customer,
+		Shortfall:       planner.Shortfall(f.shortfall),
+		ReadUsers:       f.readUsers,
+		UsageLocation:   f.usageLocation,
+		ReadConcurrency: f.readConcurrency,
+		OnReads:         out.reads,
+		OnReadProgress:  out.readProgress,
+	}
+}
+
+var planHelp = &help{
+	usage: "bulkassign plan --input FILE [--customer ID] [--out FILE] [-o text|json] [flags]",
+	about: "The dry run: reads each customer's SKUs once and, by default, the users of the file and what they hold,\n" +
+		"then prints what a run would do and whether the seats suffice. It never changes anything.\n" +
+		"Exit 0: the plan can run in full; 1: rows would be skipped; 2: input or settings errors; 3: not enough seats.",
+	groups: []flagGroup{planGroup, {"Output", []string{"out", "o", "summary-json"}}, connGroup},
+	examples: []string{
+		"bulkassign plan --simulate --input samples/onboarding.csv",
+		"bulkassign plan --customer 0c39d6d5-c70d-4c55-bc02-f620844f3fd1 --input new-hires.csv -o json",
+		"bulkassign plan --input roster.csv --read-users=false   # a quick capacity look: counts are upper bounds",
+	},
+	env: envHelp,
+}
+
+// plan is `bulkassign plan`.
+func (m *Main) plan(ctx context.Context, args []string) (err error) {
+	var f planFlags
+	fs := m.newFlagSet("plan", planHelp)
+	f.register(fs)
+	outPath := fs.String("out", "", "write the planned rows to this result `FILE` (- for standard output)")
+	format := fs.String("o", "text", "output `format` of the plan: text or json (the capacity table as JSON)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q", fs.Arg(0))
+	sum := &report.Summary{}
+	if f.summaryJSON != "" {
+		if err := checkSummaryPath(f.summaryJSON, f.input, *outPath); err != nil {
+			return err
+		}
+		defer func() { err = writeSummary(f.summaryJSON, sum, err) }()
 	}
-	if err := f.validate(); err != nil {
+	if err := f.check(fs); err != nil {
 		return err
 	}
-	log := newLogger(m.Stderr, f.logLevel)
-	if *out != "" {
-		// Refuse an existing path before any call is made (sign-in included).
-		if err := refuseExisting(*out); err != nil {
+	if *format != "text" && *format != "json" {
+		return usageError("-o %q: must be text or json", *format)
+	}
+	if *outPath != "" && *outPath != "-" {
+		if err := refuseExisting(*outPath); err != nil {
 			return err
 		}
 	}
-	s, err := m.connect(&f, log)
+	out := m.newPrinter(&f.connFlags, *format == "json")
+	in, err := job.ReadInput(f.input, m.Stdin)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	sess, err := m.connect(ctx, &f.connFlags, job.DefaultPacing(f.api), out.log)
 	if err != nil {
 		return err
 	}
-	log.Info().Str("customer", displayCustomer(s.customer)).Str("endpoint", s.endpoint).
-		Str("credentials", s.credKind).Str("correlation_id", s.client.CorrelationID()).Msg("planning")
-
-	plan, err := m.buildPlan(ctx, &f, s, log, nil)
+	out.log.Info().Str("customer", displayCustomer(f.customer)).Str("endpoint", sess.Endpoint).
+		Str("credentials", sess.CredentialsFrom).Msg("planning")
+	plan, err := sess.Plan(ctx, m.planConfig(&f, in, out))
+	if plan != nil {
+		sum.CorrelationID = sess.Backend.CorrelationID()
+		fillPlanSummary(sum, plan)
+		out.plan(plan)
+	}
 	if err != nil {
-		return err // input problems (exit 2) or a shortfall under abort (exit 3)
+		return m.planError(ctx, f.input, err, out)
 	}
-	// The output is created only once the plan is known, so that an input error
-	// leaves no file behind.
-	var outFile *report.File
-	if *out != "" {
-		var cerr error
-		if outFile, cerr = report.Create(*out); cerr != nil {
-			return &ExitError{Code: ExitUsage, Err: cerr}
-		}
-		defer outFile.Close()
-	}
-	skipped := 0
-	for i := 0; i < plan.NumRows(); i++ {
-		row := plan.Row(i)
-		if row.Status == planner.StatusSkipped {
-			skipped++
-		}
-		if outFile != nil {
-			if werr := outFile.Write(plannedResult(row, s.client.CorrelationID())); werr != nil {
-				return fmt.Errorf("write plan output: %w", werr)
-			}
+	if *outPath != "" {
+		if err := writePlanned(m, *outPath, plan, sum.CorrelationID); err != nil {
+			return err
 		}
 	}
-	if outFile != nil {
-		if cerr := outFile.Close(); cerr != nil {
-			return fmt.Errorf("close plan output: %w", cerr)
+	return out.planVerdict(plan, *outPath)
+}
+
+// planError prints what went wrong while planning and maps it to its exit code.
+func (m *Main) planError(ctx context.Context, input string, err error, out *printer) error {
+	var inputErr *planner.InputError
+	var short *planner.ShortfallError
+	switch {
+	case errors.As(err, &inputErr):
+		out.problems(input, inputErr)
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("plan %s: %d input problem(s)", input, len(inputErr.Problems))}
+	case errors.As(err, &short):
+		out.shortfall(short)
+		return &ExitError{Code: ExitShortfall, Err: errors.New("capacity shortfall")}
+	case ctx.Err() != nil:
+		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted while planning; nothing was sent")}
+	}
+	return &ExitError{Code: exitCodeOf(err), Err: fmt.Errorf("plan %s (nothing was sent): %w", input, settingsError(err))}
+}
+
+// fillPlanSummary puts a plan's counts into a summary.
+func fillPlanSummary(sum *report.Summary, plan *planner.Plan) {
+	sum.Capacity = job.CapacityRows(plan.Capacity)
+	sum.UpperBound = !plan.UsersRead
+	sum.Reads = plan.Reads.Reads
+	for i := range plan.NumRows() {
+		sum.Add(plan.Row(i).Result())
+	}
+}
+
+// writePlanned writes the plan's rows in the result format (planned, unchanged, or
+// skipped with the reason).
+func writePlanned(m *Main, path string, plan *planner.Plan, correlationID string) error {
+	var f *report.File
+	var w *report.Writer
+	var err error
+	if path == "-" {
+		w, err = report.NewWriter(m.Stdout)
+	} else if f, err = report.Create(path); err == nil {
+		w = f.Writer
+		defer f.Close()
+	}
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	for i := range plan.NumRows() {
+		r := plan.Row(i).Result()
+		r.CorrelationID = correlationID
+		if err := w.Write(r); err != nil {
+			return fmt.Errorf("write plan output: %w", err)
 		}
 	}
-	fmt.Fprintf(m.Stdout, "\nPlan: %d rows, %d requests, %d rows skipped.", plan.NumRows(), plan.NumUpdates(), skipped)
-	if *out != "" {
-		fmt.Fprintf(m.Stdout, " Planned rows written to %s.", *out)
-	}
-	fmt.Fprintln(m.Stdout)
-	if skipped > 0 {
-		return &ExitError{Code: ExitRowsFailed, Err: fmt.Errorf("%d of %d rows would be skipped", skipped, plan.NumRows())}
-	}
-	if plan.NumRows() == 0 {
-		fmt.Fprintln(m.Stdout, "Nothing to do: the input has no rows.")
-	} else {
-		fmt.Fprintln(m.Stdout, "The plan can run in full.")
+	if f != nil {
+		return f.Close()
 	}
 	return nil
 }

@@ -96,6 +96,10 @@ type builder struct {
 	removeIdx    map[removeKey]int32
 	exclIdx      map[string]int32 // canon -> index into excl, for the plans users lack
 
+	// keys, when set, receives every valid row's report.RowKey by line, and nothing is
+	// resolved or planned (RowKeys).
+	keys map[int]string
+
 	nUpdates int32    // name groups, numbered by matchUpdates
 	uses     []skuUse // scratch for checkUpdate
 
@@ -129,7 +133,7 @@ func Build(ctx context.Context, r io.Reader, cat Catalogue, opts Options) (*Plan
 		return nil, fmt.Errorf("plan input: unknown shortfall policy %q: want %q or %q", opts.Shortfall, ShortfallAbort, ShortfallPartial)
 	}
 	b := newBuilder(ctx, cat, opts)
-	if d := b.opts.DefaultCustomer; d != "" && !isGUID(d) {
+	if d := b.opts.DefaultCustomer; d != "" && !IsGUID(d) {
 		return nil, &InputError{Problems: []Problem{newProblem(0, "customer", d, "the default customer is not a customer ID: want a GUID such as %s", exampleGUID)}}
 	}
 	if l := b.opts.UsageLocation; l != "" && !validCountry(l) {
@@ -209,7 +213,7 @@ func (b *builder) warnUnmatchedNames() {
 	var guid, upn bool
 	for i := range b.rows.len() {
 		r := b.rows.at(i)
-		if isGUID(string(b.users.bytes(r.user, r.userLen))) {
+		if IsGUID(string(b.users.bytes(r.user, r.userLen))) {
 			guid = true
 		} else {
 			upn = true
@@ -220,4 +224,17 @@ func (b *builder) warnUnmatchedNames() {
 			return
 		}
 	}
+}
+
+// RowKeys reads the input CSV from r as Build does and returns the report.RowKey of
+// every row without problems, by line (rows without a customer take defaultCustomer).
+// It reads no catalogue: a resumed run uses it to tell which lines of an edited input
+// changed.
+func RowKeys(ctx context.Context, r io.Reader, defaultCustomer string) (map[int]string, error) {
+	b := newBuilder(ctx, nil, Options{DefaultCustomer: defaultCustomer})
+	b.keys = make(map[int]string)
+	if err := b.read(r); err != nil {
+		return nil, err
+	}
+	return b.keys, nil
 }

@@ -277,6 +277,10 @@ func (b *builder) addRow(line int, in *inputRow) error {
 		return nil
 	}
 
+	if b.keys != nil {
+		b.keys[line] = report.RowKey(custText, user, sku, rem, excl)
+		return nil
+	}
 	if b.opts.Done != nil && b.opts.Done(line, report.RowKey(custText, user, sku, rem, excl)) {
 		b.resumed++
 		return nil

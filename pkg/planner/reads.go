@@ -226,7 +226,7 @@ func (r *customerReads) lookupMissing() error {
 			defer r.mu.Unlock()
 			for i := range users {
 				for _, n := range names {
-					if !isGUID(n) && strings.EqualFold(n, strings.TrimSpace(users[i].PrincipalName)) {
+					if !IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(users[i].PrincipalName)) {
 						r.upnFound = true // lookups by principal name work here
 					}
 				}
@@ -300,7 +300,7 @@ func (r *customerReads) missingLocked(upnOnly bool) int {
 			continue
 		}
 		h := r.b.rows.at(int(r.head[u]))
-		if !upnOnly || !isGUID(string(r.b.users.bytes(h.user, h.userLen))) {
+		if !upnOnly || !IsGUID(string(r.b.users.bytes(h.user, h.userLen))) {
 			n++
 		}
 	}

@@ -26,9 +26,9 @@ func fieldProblem(v string) string {
 	return ""
 }
 
-// isGUID reports whether s is a GUID in its 36-character form, such as
+// IsGUID reports whether s is a GUID in its 36-character form, such as
 // 0c39d6d5-c70d-4c55-bc02-f620844f3fd1, in either case.
-func isGUID(s string) bool {
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -51,7 +51,7 @@ func isGUID(s string) bool {
 // userProblem reports why u (trimmed, not empty) is neither a user object ID nor a
 // plausible user principal name, or "".
 func userProblem(u string) string {
-	if isGUID(u) {
+	if IsGUID(u) {
 		return ""
 	}
 	switch u[0] {

@@ -248,3 +248,16 @@ func (s *Summary) writeStop(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// WriteSummaryJSON writes s as JSON to path, atomically (a reader never sees half of
+// it), mode 0644.
+func WriteSummaryJSON(path string, s *Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary JSON: %w", err)
+	}
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("write summary JSON %s: %w", path, err)
+	}
+	return nil
+}

@@ -45,6 +45,8 @@ type outcome struct {
 	requestID  string
 	corrID     string
 	stop       *StopError // set when this outcome stops the run
+	// locationSet is set when the change gave its user a usage location first.
+	locationSet bool
 }
 
 // classify turns what Apply returned into an outcome. call is the change's call, as the
@@ -52,6 +54,7 @@ type outcome struct {
 // live.
 func classify(ch planner.Change, applied client.Applied, call *client.Call, err error, reqCause error, drain time.Duration) outcome {
 	o := outcome{change: ch, httpStatus: call.StatusCode, attempts: call.Attempts, requestID: call.RequestID, corrID: call.CorrelationID}
+	o.locationSet = applied.UsageLocationSet
 	if err == nil {
 		o.kind = kindSucceeded
 		o.message = appliedText(applied, ch.UsageLocation)

@@ -87,6 +87,7 @@ type Stats struct {
 	RequestsPerSecond float64 // Requests per second of Elapsed
 	Interrupted       bool    // the run stopped with ErrInterrupted
 	RollbackRows      int     // rows written to Config.Rollback
+	UsageLocationsSet int     // users given a usage location before their change
 }
 
 // causes of cancelling requests in flight
@@ -275,6 +276,9 @@ func (r *run) writeUndo(ch planner.Change) error {
 
 // collect writes the results of one outcome, one per row the Update carries.
 func (r *run) collect(o outcome) {
+	if o.locationSet {
+		r.stats.UsageLocationsSet++
+	}
 	if o.attempts > 0 {
 		r.stats.Requests++
 		r.stats.Attempts += o.attempts
