@@ -22,8 +22,8 @@ const (
 	maxAdvancedURL  = 2048 // characters of the URL, with them
 )
 
-// userProps are the user properties the fake serves, in the order it writes them;
-// the first eleven are Graph's default set, written when $select is absent.
+// userProps are the user properties the fake serves; the first eleven are Graph's
+// default set, written in this order when $select is absent.
 var userProps = []string{
 	"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
 	"officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id",
@@ -43,23 +43,19 @@ func queryOption(q url.Values, name string) (string, bool) {
 }
 
 // parseSelect reads $select: user properties, comma-separated, in any case. It returns
-// the properties in the order the fake writes them, or the message of a 400.
+// them in the order asked (repeats dropped), or the message of a 400.
 func parseSelect(q url.Values) (props []string, problem string) {
 	v, ok := queryOption(q, "$select")
 	if !ok {
 		return defaultUserProps, ""
 	}
-	want := make(map[string]bool)
 	for _, name := range strings.Split(v, ",") {
 		name = strings.TrimSpace(name)
 		p, ok := canonical(userProps, name)
 		if !ok {
 			return nil, fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'.", name)
 		}
-		want[p] = true
-	}
-	for _, p := range userProps {
-		if want[p] {
+		if !slices.Contains(props, p) {
 			props = append(props, p)
 		}
 	}
@@ -164,7 +160,7 @@ func parseFilter(expr string) (*filter, *filterError) {
 	return f, nil
 }
 
-// quoted reads one single-quoted OData string ('' inside stands for ').
+// quoted reads one single-quoted OData string, in which a doubled quote stands for one.
 func quoted(s string) (value, rest string, ok bool) {
 	if !strings.HasPrefix(s, "'") {
 		return "", "", false

@@ -2,6 +2,7 @@ package graphfake
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,9 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	in.RemoteAddr = "192.0.2.1:1234"
 	if in.Host == "" {
 		in.Host = req.URL.Host
+	}
+	if req.URL.Scheme == "https" {
+		in.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: req.URL.Hostname()}
 	}
 
 	rec := &recorder{header: make(http.Header)}
