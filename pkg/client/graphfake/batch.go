@@ -142,7 +142,11 @@ func (s *Server) runItem(r *http.Request, outer *op, it batchItem, done map[stri
 func itemAnswer(id string, res *result, ids ids) *batchAnswer {
 	a := &batchAnswer{ID: id, Status: res.status, Headers: map[string]string{}}
 	for k := range res.header {
-		a.Headers[k] = res.header.Get(k)
+		name := k
+		if lower := strings.ToLower(k); strings.HasPrefix(lower, "x-ms-") {
+			name = lower // spelt as Graph spells them
+		}
+		a.Headers[name] = res.header.Get(k)
 	}
 	if res.retryAfter > 0 {
 		a.Headers["Retry-After"] = strconv.Itoa(res.retryAfter)
