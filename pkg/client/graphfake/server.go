@@ -204,7 +204,8 @@ func WithGroupHolder(tenantID, user, skuID, groupID string, disabledPlans []stri
 }
 
 // WithRoles gives the partner exactly roles (GDAP role names such as RoleUserAdministrator,
-// matched in any case) in a tenant. Without WithRoles the partner holds every role.
+// matched in any case) in a tenant. Without WithRoles the partner holds every role, as
+// a Global Administrator does.
 // Which roles allow what is in the package documentation; a request the roles do not
 // allow is answered 403 Authorization_RequestDenied.
 func WithRoles(tenantID string, roles ...string) Option {
@@ -220,18 +221,14 @@ func WithRoles(tenantID string, roles ...string) Option {
 	}
 }
 
-// SetRoles replaces the roles the partner holds in a tenant (see WithRoles); roles
-// nil restores every role.
+// SetRoles replaces the roles the partner holds in a tenant (see WithRoles); no roles
+// means none, RoleGlobalAdministrator means every one.
 func (s *Server) SetRoles(tenantID string, roles ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[strings.ToLower(tenantID)]
 	if t == nil {
 		return fmt.Errorf("set roles of %s: %w", tenantID, errNoTenant)
-	}
-	if roles == nil {
-		t.roles = nil
-		return nil
 	}
 	t.roles = make(map[string]bool, len(roles))
 	for _, r := range roles {
