@@ -99,8 +99,9 @@ func (s *Server) assignLicense(o *op, ref string) *result {
 	for k, d := range delta {
 		k.item.ConsumedUnits += d
 	}
+	s.record(u)
 	u.licenses = next
-	body := t.renderUser(u, defaultUserProps, metadata+"users/$entity")
+	body := t.renderUser(u, s.view(u), defaultUserProps, metadata+"users/$entity")
 	return &result{status: http.StatusOK, body: body, applied: true}
 }
 
@@ -255,6 +256,7 @@ func (s *Server) patchUser(o *op, ref string) *result {
 	if u == nil {
 		return notFound(ref, o.ids)
 	}
+	s.record(u)
 	if _, set := fieldFold(fields, "usageLocation"); set {
 		u.UsageLocation = ""
 		if loc != nil {

@@ -44,7 +44,6 @@ const (
 	msgPageSizeTempl   = "Invalid page size specified: '%s'. Must be between 1 and 999 inclusive."
 	msgRawCount        = "Raw count (/$count) is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information"
 	msgBadJSON         = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
-	msgBadUsageLoc     = "Invalid value specified for property 'usageLocation' of resource 'User'."
 	msgBatchNoCT       = "Write request id : %s does not contain Content-Type header or body."
 )
 

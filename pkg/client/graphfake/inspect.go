@@ -43,7 +43,7 @@ func (s *Server) Holdings(tenantID string) map[string]map[string][]string {
 	}
 	out := make(map[string]map[string][]string)
 	for _, u := range t.list {
-		for _, al := range t.assigned(u) {
+		for _, al := range t.assigned(u.licenses) {
 			if out[u.ID] == nil {
 				out[u.ID] = make(map[string][]string)
 			}
@@ -62,7 +62,7 @@ func (s *Server) LicenseStates(tenantID, user string) []LicenseAssignmentState {
 	if t == nil || t.user(user) == nil {
 		return nil
 	}
-	return t.states(t.user(user))
+	return t.states(t.user(user).licenses)
 }
 
 // User returns a tenant's user as the fake has it now (usage location after a PATCH,

@@ -39,6 +39,7 @@ func TestNewRefusesBadOptionsNamingThem(t *testing.T) {
 		"WithFailureRate":            graphfake.WithFailureRate(-0.1),
 		"WithDropRate":               graphfake.WithDropRate(2),
 		"WithBaseURL":                graphfake.WithBaseURL("graph.example"),
+		"WithReadLag":                graphfake.WithReadLag(-time.Second),
 		"WithConflictingPlans":       graphfake.WithConflictingPlans(planSway, planSway),
 		"WithPlanDependency":         graphfake.WithPlanDependency(planWinATP),
 		"WithPlanDependency x":       graphfake.WithPlanDependency(planWinATP, "SWAY"),

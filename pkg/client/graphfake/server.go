@@ -46,6 +46,7 @@ type Server struct {
 	nullLists         bool
 	readdNeedsSeat    bool
 	warningAssignable bool
+	readLag           time.Duration
 	conflicts         [][2]string         // lower-cased plan pairs
 	depends           map[string][]string // lower-cased plan -> any of these
 	latency, jitter   time.Duration

@@ -54,12 +54,13 @@ func (s *Server) licenseDetails(o *op, ref string) *result {
 	if u == nil {
 		return notFound(ref, o.ids)
 	}
+	licenses := s.view(u).licenses
 	coll := licenseDetailCollection{
 		Context: metadata + "users('" + u.ID + "')/licenseDetails",
 		Value:   []licenseDetail{},
 	}
 	for _, k := range t.order {
-		grants := u.licenses[k.id()]
+		grants := licenses[k.id()]
 		if len(grants) == 0 {
 			continue
 		}

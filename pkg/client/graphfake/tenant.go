@@ -3,6 +3,7 @@ package graphfake
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -29,9 +30,11 @@ type sku struct {
 func (k *sku) id() string { return k.item.SkuID }
 
 // user is one user with its licenses: canonical skuId -> the paths it holds it by.
+// The map is replaced, never changed, so that past keeps earlier states intact.
 type user struct {
 	User
 	licenses map[string][]grant
+	past     []snapshot // earlier states WithReadLag may still show, oldest first
 }
 
 // grant is one path by which a user holds a SKU: directly (group "") or through a
@@ -147,7 +150,9 @@ func (t *tenant) addSeed(sd seed, free func(*sku) int, now time.Time) error {
 	if len(grants) == 0 {
 		k.item.ConsumedUnits++
 	}
-	u.licenses[k.id()] = setGrant(grants, grant{group: sd.group, disabled: disabled, updated: now})
+	next := maps.Clone(u.licenses) // copy on write: WithReadLag may still show the old map
+	next[k.id()] = setGrant(grants, grant{group: sd.group, disabled: disabled, updated: now})
+	u.licenses = next
 	return nil
 }
 
@@ -213,22 +218,23 @@ func effectiveDisabled(grants []grant) []string {
 	return out
 }
 
-// assigned lists a user's assignedLicenses in catalogue order.
-func (t *tenant) assigned(u *user) []AssignedLicense {
+// assigned lists the assignedLicenses of a user's licenses in catalogue order.
+func (t *tenant) assigned(licenses map[string][]grant) []AssignedLicense {
 	out := []AssignedLicense{}
 	for _, k := range t.order {
-		if grants := u.licenses[k.id()]; len(grants) > 0 {
+		if grants := licenses[k.id()]; len(grants) > 0 {
 			out = append(out, AssignedLicense{DisabledPlans: effectiveDisabled(grants), SkuID: k.id()})
 		}
 	}
 	return out
 }
 
-// states lists a user's licenseAssignmentStates in catalogue order, one per path.
-func (t *tenant) states(u *user) []LicenseAssignmentState {
+// states lists the licenseAssignmentStates of a user's licenses in catalogue order,
+// one per path.
+func (t *tenant) states(licenses map[string][]grant) []LicenseAssignmentState {
 	out := []LicenseAssignmentState{}
 	for _, k := range t.order {
-		for _, g := range u.licenses[k.id()] {
+		for _, g := range licenses[k.id()] {
 			st := LicenseAssignmentState{
 				DisabledPlans:       slices.Clone(g.disabled),
 				Error:               "None",

@@ -167,6 +167,10 @@ func TestTokenRefusals(t *testing.T) {
 	if re := retrieveErr(err); !strings.HasPrefix(re.ErrorDescription, "AADSTS90002") {
 		t.Fatalf("unknown tenant: %s", re.ErrorDescription)
 	}
+}
+
+func TestTokenRequestRefusals(t *testing.T) {
+	_, hc, base := twoTenants(t)
 
 	post := func(tenantID, path string, form url.Values) (int, map[string]any) {
 		resp, err := hc.PostForm(base+"/"+tenantID+path, form)

@@ -2,7 +2,6 @@ package graphfake
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -118,7 +117,7 @@ func (s *Server) listUsers(o *op) *result {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(t.renderUser(u, uq.props, ""))
+		b.Write(t.renderUser(u, s.view(u), uq.props, ""))
 	}
 	b.WriteString("]}")
 	res := &result{status: http.StatusOK, body: b.Bytes()}
@@ -164,7 +163,7 @@ func (s *Server) getUser(o *op, ref string) *result {
 	if u == nil {
 		return notFound(ref, o.ids)
 	}
-	return &result{status: http.StatusOK, body: t.renderUser(u, props, metadata+"users"+selection(o.query, props)+"/$entity")}
+	return &result{status: http.StatusOK, body: t.renderUser(u, s.view(u), props, metadata+"users"+selection(o.query, props)+"/$entity")}
 }
 
 // selection is the "(a,b)" of an @odata.context when $select was given.
@@ -176,8 +175,9 @@ func selection(q map[string][]string, props []string) string {
 }
 
 // renderUser writes a user as JSON with exactly props, in order, after an
-// @odata.context when context is not empty. The caller holds s.mu.
-func (t *tenant) renderUser(u *user, props []string, context string) []byte {
+// @odata.context when context is not empty; licenses and usage location as v shows
+// them. The caller holds s.mu.
+func (t *tenant) renderUser(u *user, v state, props []string, context string) []byte {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	put := func(k string, v any) {
@@ -192,7 +192,7 @@ func (t *tenant) renderUser(u *user, props []string, context string) []byte {
 		put("@odata.context", context)
 	}
 	for _, p := range props {
-		put(p, t.userProp(u, p))
+		put(p, t.userProp(u, v, p))
 	}
 	b.WriteByte('}')
 	return b.Bytes()
@@ -200,7 +200,7 @@ func (t *tenant) renderUser(u *user, props []string, context string) []byte {
 
 // userProp is the value of one user property; properties the fake does not keep are
 // null (businessPhones an empty list), as for a user created with none of them.
-func (t *tenant) userProp(u *user, p string) any {
+func (t *tenant) userProp(u *user, v state, p string) any {
 	switch p {
 	case "businessPhones":
 		return []string{}
@@ -213,11 +213,11 @@ func (t *tenant) userProp(u *user, p string) any {
 	case "accountEnabled":
 		return !u.Disabled
 	case "usageLocation":
-		return nullable(u.UsageLocation)
+		return nullable(v.usageLocation)
 	case "assignedLicenses":
-		return t.assigned(u)
+		return t.assigned(v.licenses)
 	case "licenseAssignmentStates":
-		return t.states(u)
+		return t.states(v.licenses)
 	}
 	return nil
 }
@@ -229,6 +229,3 @@ func nullable(s string) any {
 	}
 	return s
 }
-
-// rawJSON is one already-encoded JSON value.
-type rawJSON = json.RawMessage
