@@ -127,7 +127,7 @@ func (s *Server) token(r *http.Request, tenantID, version string, ex *Request) (
 		refusal.suberror = "consent_required"
 		return "", "", refusal
 	}
-	access, refresh = s.issue(identity{tenant: t.id, app: clientID}, rt)
+	access, refresh = s.issue(identity{tenant: t.id, app: strings.ToLower(clientID)}, rt)
 	return access, refresh, nil
 }
 
