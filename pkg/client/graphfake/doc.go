@@ -178,7 +178,7 @@
 //   - 424 FailedDependency: a batch item whose prerequisite failed.
 //   - 429 TooManyRequests "Please retry again later." with Retry-After (whole
 //     seconds, at least 1) and, for Graph's budgets, x-ms-throttle-scope
-//     ({scope}/{limit}/{app}[/{tenant}]) and x-ms-throttle-information
+//     ({scope}/{limit}/{app}/{tenant}) and x-ms-throttle-information
 //     (WriteLimitExceeded or ResourceUnitLimitExceeded); see Limits.
 //   - 503 serviceNotAvailable, 500 generalException: WithFailureRate.
 //
@@ -204,9 +204,10 @@
 // tenant across apps; reads in resource units per app and tenant per 10 s: 3,500 for
 // a tenant under 50 users, 5,000 up to 500, 8,000 above; 150,000 per 20 s per app.
 // Costs: GET users 2, GET subscribedSkus 3, GET users/{id} 1, licenseDetails 2,
-// $count 1; $select lowers a cost by 1 to at least 1. Every answer to an admitted
-// request carries x-ms-resource-unit. A throttled request is not applied and takes
-// nothing from any budget. WithRateLimit adds a plain ceiling (an "unknown ceiling"
+// $count 1; $select, and $top below 20, each lower a cost by 1, to at least 1. Every
+// answer to an admitted request carries x-ms-resource-unit, and
+// x-ms-throttle-limit-percentage once a budget is more than 80% spent. A throttled
+// request is not applied and takes nothing from any budget. WithRateLimit adds a plain ceiling (an "unknown ceiling"
 // for benches); SetLimits and SetRateLimit change budgets mid-run.
 //
 // # Assumptions

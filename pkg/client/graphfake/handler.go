@@ -147,6 +147,7 @@ func (s *Server) execute(ctx context.Context, o *op, wait bool) *result {
 	rt, bad := s.resolve(o.method, o.path, o.query)
 	o.ex.User = rt.user
 	var res *result
+	var v verdict
 	switch {
 	case bad != nil:
 		res = bad(o.ids)
@@ -157,9 +158,9 @@ func (s *Server) execute(ctx context.Context, o *op, wait bool) *result {
 			o.ex.Body = compactJSON(o.body)
 			s.noteWrite(o)
 		}
-		if secs, scope, info, ok := s.admit(o.who.app, o.who.tenant, s.tenantSize(o.who.tenant), rt.cost); !ok {
+		if v = s.admit(o.who.app, o.who.tenant, s.tenantSize(o.who.tenant), rt.cost); !v.ok {
 			s.count(func(st *Stats) { st.Throttled++ })
-			res = throttledResult(secs, scope, info, o.ids)
+			res = throttledResult(v.retryAfter, v.scope, v.info, o.ids)
 		} else if !s.allowed(o.who.tenant, rt.roles) {
 			s.count(func(st *Stats) { st.Forbidden++ })
 			res = denied(o.ids)
@@ -184,6 +185,9 @@ func (s *Server) execute(ctx context.Context, o *op, wait bool) *result {
 		res.header = http.Header{}
 	}
 	res.header.Set("x-ms-resource-unit", strconv.Itoa(rt.cost.ru))
+	if v.usage > 0.8 {
+		res.header.Set("x-ms-throttle-limit-percentage", strconv.FormatFloat(v.usage, 'f', 2, 64))
+	}
 	s.countResult(rt, o, res)
 	return res
 }

@@ -3,6 +3,7 @@ package graphfake
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -118,9 +119,14 @@ func (s *Server) resolve(method, path string, query url.Values) (route, func(ids
 		}
 		return rt, notFound(path)
 	}
-	// A GET with $select costs one resource unit less, down to one.
-	if query.Has("$select") && rt.cost.ru > 1 {
-		rt.cost.ru--
+	// $select, and $top below 20, each lower the cost by one resource unit, to one.
+	if _, ok := queryOption(query, "$select"); ok {
+		rt.cost.ru = max(rt.cost.ru-1, 1)
+	}
+	if v, ok := queryOption(query, "$top"); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n < 20 {
+			rt.cost.ru = max(rt.cost.ru-1, 1)
+		}
 	}
 	return rt, nil
 }

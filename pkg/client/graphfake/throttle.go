@@ -128,22 +128,31 @@ func (s *Server) charges(app, tenantID string, users int, c cost) []charge {
 		reads = readsBySize(users)
 	}
 	add("r|"+app+"|"+tenantID, "Tenant_Application/ReadWrite/"+app+"/"+tenantID, "ResourceUnitLimitExceeded", reads, c.ru)
-	add("ar|"+app, "Application/ReadWrite/"+app, "ResourceUnitLimitExceeded", l.AppReads, c.ru)
+	add("ar|"+app, "Application/ReadWrite/"+app+"/"+tenantID, "ResourceUnitLimitExceeded", l.AppReads, c.ru)
 	add("w|"+app+"|"+tenantID, "Tenant_Application/Write/"+app+"/"+tenantID, "WriteLimitExceeded", l.Writes, c.writes)
-	add("aw|"+app, "Application/Write/"+app, "WriteLimitExceeded", l.AppWrites, c.writes)
-	add("tw|"+tenantID, "Tenant/Write/"+tenantID, "WriteLimitExceeded", l.TenantWrites, c.writes)
+	add("aw|"+app, "Application/Write/"+app+"/"+tenantID, "WriteLimitExceeded", l.AppWrites, c.writes)
+	add("tw|"+tenantID, "Tenant/Write/"+app+"/"+tenantID, "WriteLimitExceeded", l.TenantWrites, c.writes)
 	return out
 }
 
+// verdict is what admit decided: admitted (with the share of the most used Graph
+// budget, for x-ms-throttle-limit-percentage), or refused with the whole seconds (at
+// least 1) until the scarcest budget can pay, and that budget's scope.
+type verdict struct {
+	ok          bool
+	usage       float64
+	retryAfter  int
+	scope, info string
+}
+
 // admit charges a request of app in tenant to every budget it draws on, or to none.
-// Refused, it returns the whole seconds (at least 1) until the scarcest budget can
-// pay, and that budget's scope.
-func (s *Server) admit(app, tenantID string, users int, c cost) (retryAfter int, scope, info string, ok bool) {
+func (s *Server) admit(app, tenantID string, users int, c cost) verdict {
 	s.thrMu.Lock()
 	defer s.thrMu.Unlock()
 	now := time.Now()
 	chs := s.charges(app, tenantID, users, c)
 	wait := 0.0
+	var scope, info string
 	for _, ch := range chs {
 		st := s.buckets[ch.key]
 		if st == nil {
@@ -161,12 +170,17 @@ func (s *Server) admit(app, tenantID string, users int, c cost) (retryAfter int,
 		}
 	}
 	if wait > 0 {
-		return max(1, int(math.Ceil(wait-1e-9))), scope, info, false
+		return verdict{retryAfter: max(1, int(math.Ceil(wait-1e-9))), scope: scope, info: info}
 	}
+	v := verdict{ok: true}
 	for _, ch := range chs {
-		s.buckets[ch.key].tokens -= min(ch.n, ch.capacity)
+		st := s.buckets[ch.key]
+		st.tokens -= min(ch.n, ch.capacity)
+		if ch.scope != "" {
+			v.usage = max(v.usage, 1-st.tokens/ch.capacity)
+		}
 	}
-	return 0, "", "", true
+	return v
 }
 
 // SetLimits changes the throttling budgets while the fake serves (for example to

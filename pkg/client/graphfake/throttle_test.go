@@ -75,6 +75,19 @@ func TestWriteBudgetPerAppAndTenant(t *testing.T) {
 	})
 }
 
+func TestLimitPercentageHeader(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, hc, users := newFake(t, 1, graphfake.WithWriteLimit(10, time.Minute))
+		for i := 1; i <= 10; i++ {
+			r := patchLocation(t, hc, users[0].ID, nil)
+			want := map[int]string{9: "0.90", 10: "1.00"}[i]
+			if got := r.header.Get("x-ms-throttle-limit-percentage"); got != want {
+				t.Fatalf("write %d: x-ms-throttle-limit-percentage = %q, want %q", i, got, want)
+			}
+		}
+	})
+}
+
 func TestRetryAfterIsTheWaitAndRefusalsAreFree(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, hc, users := newFake(t, 1, graphfake.WithWriteLimit(1, 4*time.Second))
@@ -94,6 +107,7 @@ func TestReadBudgetBySizeAndCosts(t *testing.T) {
 	_, hc, users := newFake(t, 1)
 	for path, cost := range map[string]string{
 		"/v1.0/users": "2", "/v1.0/users?$select=id": "1", "/v1.0/subscribedSkus": "3", "/v1.0/subscribedSkus?$select=skuId": "2",
+		"/v1.0/users?$top=19": "1", "/v1.0/users?$top=20": "2", "/v1.0/subscribedSkus?$select=skuId&$top=5": "1",
 		"/v1.0/users/" + users[0].ID: "1", "/v1.0/users/" + users[0].ID + "/licenseDetails": "2",
 	} {
 		if r := get(t, hc, path); r.header.Get("x-ms-resource-unit") != cost {
@@ -151,10 +165,10 @@ func TestAppAndTenantWriteBudgets(t *testing.T) {
 		for _, tok := range []*string{a1, a1, a2, a2} {
 			wantStatus(t, patchLocation(t, hc, users[0].ID, tok), http.StatusNoContent)
 		}
-		want429(t, patchLocation(t, hc, users[0].ID, a2), 15, "WriteLimitExceeded", "Application/Write/"+appA)
+		want429(t, patchLocation(t, hc, users[0].ID, a2), 15, "WriteLimitExceeded", "Application/Write/"+appA+"/"+otherID)
 		// App B in tenant 1: the tenant has had two writes of its three.
 		wantStatus(t, patchLocation(t, hc, users[0].ID, b1), http.StatusNoContent)
-		want429(t, patchLocation(t, hc, users[0].ID, b1), 20, "WriteLimitExceeded", "Tenant/Write/"+tenant)
+		want429(t, patchLocation(t, hc, users[0].ID, b1), 20, "WriteLimitExceeded", "Tenant/Write/"+appB+"/"+tenant)
 		time.Sleep(20 * time.Second)
 		wantStatus(t, patchLocation(t, hc, users[0].ID, b1), http.StatusNoContent)
 	})
