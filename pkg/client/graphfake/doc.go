@@ -177,7 +177,7 @@
 //     target.".
 //   - 424 FailedDependency: a batch item whose prerequisite failed.
 //   - 429 TooManyRequests "Please retry again later." with Retry-After (whole
-//     seconds, at least 1) and, for Graph's budgets, x-ms-throttle-scope
+//     seconds, at least 1; left out of a share of them WithoutRetryAfter) and, for Graph's budgets, x-ms-throttle-scope
 //     ({scope}/{limit}/{app}/{tenant}) and x-ms-throttle-information
 //     (WriteLimitExceeded or ResourceUnitLimitExceeded); see Limits.
 //   - 503 serviceNotAvailable, 500 generalException: WithFailureRate.

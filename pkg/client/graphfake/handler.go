@@ -161,6 +161,9 @@ func (s *Server) execute(ctx context.Context, o *op, wait bool) *result {
 		if v = s.admit(o.who.app, o.who.tenant, s.tenantSize(o.who.tenant), rt.cost); !v.ok {
 			s.count(func(st *Stats) { st.Throttled++ })
 			res = throttledResult(v.retryAfter, v.scope, v.info, o.ids)
+			if s.draw(s.noRetryAfterP) {
+				res.retryAfter = 0
+			}
 		} else if !s.allowed(o.who.tenant, rt.roles) {
 			s.count(func(st *Stats) { st.Forbidden++ })
 			res = denied(o.ids)

@@ -38,6 +38,7 @@ func TestNewRefusesBadOptionsNamingThem(t *testing.T) {
 		"WithLatencySpikes":          graphfake.WithLatencySpikes(1.5, time.Second),
 		"WithFailureRate":            graphfake.WithFailureRate(-0.1),
 		"WithDropRate":               graphfake.WithDropRate(2),
+		"WithoutRetryAfter":          graphfake.WithoutRetryAfter(-1),
 		"WithBaseURL":                graphfake.WithBaseURL("graph.example"),
 		"WithReadLag":                graphfake.WithReadLag(-time.Second),
 		"WithConflictingPlans":       graphfake.WithConflictingPlans(planSway, planSway),

@@ -138,6 +138,19 @@ func WithDropRate(p float64) Option {
 	}
 }
 
+// WithoutRetryAfter leaves the Retry-After header out of a share p (0 to 1) of 429
+// answers, as the throttling page says may happen (a client then backs off on its
+// own). By default every 429 carries it.
+func WithoutRetryAfter(p float64) Option {
+	return func(s *Server) error {
+		if err := checkShare("WithoutRetryAfter", p); err != nil {
+			return err
+		}
+		s.noRetryAfterP = p
+		return nil
+	}
+}
+
 // WithSeed makes the fake's random choices (jitter, spikes, failures, drops, the
 // order of batch answers) repeatable: the same seed and the same sequence of requests
 // give the same faults.

@@ -53,6 +53,7 @@ type Server struct {
 	spikeP            float64
 	spikeD            time.Duration
 	failureP, dropP   float64
+	noRetryAfterP     float64
 	seed              int64
 	seeded            bool
 	logRequests       bool

@@ -75,6 +75,16 @@ func TestWriteBudgetPerAppAndTenant(t *testing.T) {
 	})
 }
 
+func TestWithoutRetryAfter(t *testing.T) {
+	_, hc, users := newFake(t, 1, graphfake.WithWriteLimit(1, time.Minute), graphfake.WithoutRetryAfter(1))
+	wantStatus(t, patchLocation(t, hc, users[0].ID, nil), http.StatusNoContent)
+	r := patchLocation(t, hc, users[0].ID, nil)
+	wantError(t, r, http.StatusTooManyRequests, "TooManyRequests", "retry")
+	if _, has := r.header["Retry-After"]; has {
+		t.Fatalf("Retry-After = %q", r.header.Get("Retry-After"))
+	}
+}
+
 func TestLimitPercentageHeader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, hc, users := newFake(t, 1, graphfake.WithWriteLimit(10, time.Minute))
