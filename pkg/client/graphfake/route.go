@@ -53,6 +53,18 @@ type route struct {
 	write bool
 }
 
+// unknownSegment is the first segment of a path the fake does not serve: past
+// "users" and a user, or past "subscribedSkus", or the first.
+func unknownSegment(segs []string) string {
+	switch {
+	case len(segs) > 2 && strings.EqualFold(segs[0], "users"):
+		return segs[2]
+	case len(segs) > 1 && strings.EqualFold(segs[0], "subscribedSkus"):
+		return segs[1]
+	}
+	return segs[0]
+}
+
 // resolve maps a method and a path below /v1.0 to a route, or to the answer Graph
 // gives a path or method it does not serve. Segments match in any case.
 func (s *Server) resolve(method, path string, query url.Values) (route, func(ids) *result) {
@@ -111,13 +123,7 @@ func (s *Server) resolve(method, path string, query url.Values) (route, func(ids
 			return rt, notAllowed
 		}
 	default:
-		for i, seg := range segs {
-			known := i == 0 && (strings.EqualFold(seg, "users") || strings.EqualFold(seg, "subscribedSkus"))
-			if !known && !(i == 1 && strings.EqualFold(segs[0], "users")) {
-				return rt, notFound(seg)
-			}
-		}
-		return rt, notFound(path)
+		return rt, notFound(unknownSegment(segs))
 	}
 	// $select, and $top below 20, each lower the cost by one resource unit, to one.
 	if _, ok := queryOption(query, "$select"); ok {
