@@ -15,11 +15,17 @@ const (
 	Read Kind = iota
 	// Write is a call that changes licenses or users.
 	Write
+	// Envelope is a call that carries calls paced on their own (Graph's $batch): it
+	// is not paced itself.
+	Envelope
 )
 
 func (k Kind) String() string {
-	if k == Write {
+	switch k {
+	case Write:
 		return "write"
+	case Envelope:
+		return "envelope"
 	}
 	return "read"
 }

@@ -106,6 +106,9 @@ func (p *Pacing) Wait(ctx context.Context, call *Call) error {
 	if call != nil {
 		kind, tenant = call.Kind, call.Tenant
 	}
+	if kind == Envelope {
+		return ctx.Err()
+	}
 	if err := p.Pacer(kind, tenant).Wait(ctx, call); err != nil {
 		return err
 	}
@@ -120,6 +123,9 @@ func (p *Pacing) Observe(call *Call, a Attempt) {
 	kind, tenant := a.Kind, a.Tenant
 	if call != nil {
 		kind, tenant = call.Kind, call.Tenant
+	}
+	if kind == Envelope {
+		return
 	}
 	p.Pacer(kind, tenant).Observe(call, a)
 }
