@@ -61,13 +61,13 @@ func (r Row) Key() string {
 // unchanged, or skipped with the reason.
 func (r Row) Result() report.Result {
 	res := report.Result{
-		Line:         r.Line,
-		Customer:     r.Customer,
-		User:         r.User,
-		Sku:          r.Sku,
-		SkuID:        r.SkuID,
-		RemoveSku:    r.RemoveSku,
-		LicenseGroup: r.LicenseGroup,
+		Line:          r.Line,
+		Customer:      r.Customer,
+		User:          r.User,
+		Sku:           r.Sku,
+		SkuID:         r.SkuID,
+		RemoveSku:     r.RemoveSku,
+		LicenseGroup:  r.LicenseGroup,
 		Status:        report.StatusPlanned,
 		ErrorMessage:  r.Reason,
 		UserID:        r.UserID,

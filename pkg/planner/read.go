@@ -1,17 +1,12 @@
 package planner
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"sync"
-
-	"github.com/gocarina/gocsv"
 
 	"github.com/bulkassign/bulkassign/pkg/report"
 )
@@ -31,21 +26,40 @@ var knownColumns = []string{colUser, colSku, colRemoveSku, colExcludedPlans, col
 // planner ignores without a warning: a rollback file's line and SKU names.
 var quietColumns = []string{"line", "sku_name", "remove_sku_name"}
 
-// inputRow is one data row as gocsv's unmarshaller fills it.
+// inputRow is one data row's cells, by column.
 type inputRow struct {
-	User          string `csv:"user"`
-	Sku           string `csv:"sku"`
-	RemoveSku     string `csv:"remove_sku"`
-	ExcludedPlans string `csv:"excluded_plans"`
-	Customer      string `csv:"customer"`
+	User          string
+	Sku           string
+	RemoveSku     string
+	ExcludedPlans string
+	Customer      string
 }
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+// columns are the positions of the known columns in a record, -1 when absent.
+type columns struct {
+	user, sku, remove, excl, customer int
+}
 
-// utf16Message is the problem of a file saved as UTF-16 ("Unicode text").
-const utf16Message = "the file is UTF-16 text: save it as CSV UTF-8 (comma delimited)"
+// row fills in the cells of rec; a missing column gives "".
+func (c *columns) row(rec []string, in *inputRow) {
+	cell := func(i int) string {
+		if i < 0 || i >= len(rec) {
+			return ""
+		}
+		return unquoteCell(rec[i])
+	}
+	*in = inputRow{User: cell(c.user), Sku: cell(c.sku), RemoveSku: cell(c.remove), ExcludedPlans: cell(c.excl), Customer: cell(c.customer)}
+}
 
-var normalizerOnce sync.Once
+// unquoteCell undoes the leading quote bulkassign's own files put before a cell a
+// spreadsheet would run as a formula (report.Unquote), so that a rollback or retry file
+// reads back as written; the formula is then refused as a user.
+func unquoteCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' {
+		return report.Unquote(s)
+	}
+	return s
+}
 
 // normalizeHeader folds a header name for matching: zero-width characters (such as a
 // stray byte-order mark) removed, surrounding space trimmed, lower case.
@@ -62,65 +76,88 @@ func normalizeHeader(h string) string {
 	return strings.ToLower(strings.TrimSpace(h))
 }
 
-// read streams the CSV through gocsv's pull-style unmarshaller. encoding/csv reports the
-// file line of each record (FieldPos) and of each syntax error (ParseError), which gocsv's
-// record numbers cannot.
+// read streams the CSV with encoding/csv and reads each record by column index once
+// the header is mapped: encoding/csv reports the file line of each record (FieldPos)
+// and of each syntax error (ParseError). The input may be UTF-8 (with or without a
+// byte-order mark) or UTF-16 with one, separated by commas, semicolons or tabs (told
+// from the header line); a line longer than maxLineBytes or a record of more than
+// maxColumns fields is refused with its line.
 func (b *builder) read(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if head, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(head, utf8BOM) {
-		if _, err := br.Discard(len(utf8BOM)); err != nil {
-			return fmt.Errorf("read input: %w", err)
-		}
-	}
-	if head, err := br.Peek(2); err == nil && (head[0] == 0xFF && head[1] == 0xFE || head[0] == 0xFE && head[1] == 0xFF) {
-		b.problems = append(b.problems, Problem{Message: utf16Message})
-		return nil
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = 0 // the header sets the count; a row with another count is a ParseError with its line
-	cr.ReuseRecord = true  // gocsv copies each field into a new inputRow
-	normalizerOnce.Do(func() { gocsv.SetHeaderNormalizer(normalizeHeader) })
-
-	um, err := gocsv.NewUnmarshaller(cr, (*inputRow)(nil))
+	br, err := decodeInput(r)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			b.problems = append(b.problems, Problem{Message: "empty file: no header row"})
-			return nil
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			b.parseProblem(pe)
-			return nil
-		}
-		return fmt.Errorf("read input header: %w", err)
-	}
-	headerLine, _ := cr.FieldPos(0)
-	if err := b.checkHeader(um, headerLine); err != nil || len(b.problems) > 0 {
 		return err
 	}
+	head, _ := br.Peek(br.Size())
+	capped := &lineCap{r: br}
+	cr := csv.NewReader(capped)
+	cr.Comma = sniffComma(head)
+	cr.FieldsPerRecord = -1 // checked here: a record of another count is a problem of its line
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return b.headerError(err)
+	}
+	headerLine, _ := cr.FieldPos(0)
+	cols, err := b.checkHeader(header, headerLine, cr.Comma)
+	if err != nil || len(b.problems) > 0 {
+		return err
+	}
+	var in inputRow
 	for n := 0; ; n++ {
 		if n&1023 == 0 {
 			if err := b.ctx.Err(); err != nil {
 				return fmt.Errorf("read input: %w", err)
 			}
 		}
-		v, err := um.Read()
+		rec, err := cr.Read()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				b.parseProblem(pe)
-				continue
+			if done, err := b.readError(err); done {
+				return err
 			}
-			return fmt.Errorf("read input: %w", err)
+			continue
 		}
 		line, _ := cr.FieldPos(0)
-		if err := b.addRow(line, v.(*inputRow)); err != nil {
+		if len(rec) != b.headerCols {
+			b.problems = append(b.problems, Problem{Line: line,
+				Message: fmt.Sprintf("wrong number of fields: the header has %d, the row %d", b.headerCols, len(rec))})
+			continue
+		}
+		cols.row(rec, &in)
+		if err := b.addRow(line, &in); err != nil {
 			return err
 		}
 	}
+}
+
+// headerError turns a failure to read the header into a problem or an error.
+func (b *builder) headerError(err error) error {
+	if errors.Is(err, io.EOF) {
+		b.problems = append(b.problems, Problem{Message: "empty file: no header row"})
+		return nil
+	}
+	if done, err := b.readError(err); done {
+		return err
+	}
+	return nil
+}
+
+// readError records a line too long or a CSV syntax error as a problem (done: reading
+// cannot go on after a line too long); any other error stops reading.
+func (b *builder) readError(err error) (done bool, _ error) {
+	var long *LineTooLongError
+	var pe *csv.ParseError
+	switch {
+	case errors.As(err, &long):
+		b.problems = append(b.problems, Problem{Line: long.Line, Message: errLineTooLong.Error()})
+		return true, nil
+	case errors.As(err, &pe):
+		b.parseProblem(pe)
+		return false, nil
+	}
+	return true, fmt.Errorf("read input: %w", err)
 }
 
 // parseProblem records a CSV syntax error at the line its record starts on.
@@ -139,26 +176,18 @@ func (b *builder) parseProblem(pe *csv.ParseError) {
 }
 
 // checkHeader checks the columns: user required, sku required unless remove_sku is
-// there, no known column twice; unknown columns draw one warning.
-func (b *builder) checkHeader(um *gocsv.Unmarshaller, line int) error {
-	headers := um.Headers
-	renormalize := false
-	for _, h := range headers {
-		if normalizeHeader(h) != h {
-			renormalize = true // another package changed gocsv's normalizer
-		}
+// there, no known column twice, at most maxColumns; unknown columns draw one warning.
+// It returns where the known columns are.
+func (b *builder) checkHeader(raw []string, line int, comma rune) (columns, error) {
+	cols := columns{user: -1, sku: -1, remove: -1, excl: -1, customer: -1}
+	if len(raw) > maxColumns {
+		b.problems = append(b.problems, Problem{Line: line,
+			Message: fmt.Sprintf("%d columns: a file of user/SKU rows has at most %d", len(raw), maxColumns)})
+		return cols, nil
 	}
-	if renormalize {
-		if err := um.RenormalizeHeaders(func(hs []string) []string {
-			out := make([]string, len(hs))
-			for i, h := range hs {
-				out[i] = normalizeHeader(h)
-			}
-			return out
-		}); err != nil {
-			return fmt.Errorf("read input header: %w", err)
-		}
-		headers = um.Headers
+	headers := make([]string, len(raw))
+	for i, h := range raw {
+		headers[i] = normalizeHeader(h)
 	}
 	b.headerCols = len(headers)
 	first := make(map[string]int, len(headers))
@@ -182,35 +211,44 @@ func (b *builder) checkHeader(um *gocsv.Unmarshaller, line int) error {
 			}
 		}
 	}
-	_, hasUser := first[colUser]
-	_, b.hasCustomer = first[colCustomer]
-	_, b.hasSku = first[colSku]
-	_, hasRemove := first[colRemoveSku]
+	at := func(name string) int {
+		if i, ok := first[name]; ok {
+			return i
+		}
+		return -1
+	}
+	cols = columns{user: at(colUser), sku: at(colSku), remove: at(colRemoveSku), excl: at(colExcludedPlans), customer: at(colCustomer)}
+	b.hasCustomer, b.hasSku = cols.customer >= 0, cols.sku >= 0
+	b.headerProblems(headers, line, cols, comma)
+	if len(unknown) > 0 {
+		b.warnings = append(b.warnings, Warning{Line: line,
+			Message: fmt.Sprintf("ignoring unknown column(s) %s; the columns are %s", strings.Join(unknown, ", "), strings.Join(knownColumns, ", "))})
+	}
+	return cols, nil
+}
+
+// headerProblems records the columns the header lacks.
+func (b *builder) headerProblems(headers []string, line int, cols columns, comma rune) {
 	quoted := make([]string, len(headers))
 	for i, h := range headers {
 		quoted[i] = fmt.Sprintf("%q", shorten(h))
 	}
 	has := strings.Join(quoted, ", ")
-	if len(headers) == 1 && strings.Contains(headers[0], ";") {
-		has += `; the file seems to separate fields with ";": save it comma-separated`
+	if len(headers) == 1 && comma == ',' && strings.ContainsAny(headers[0], ";|") {
+		has += "; its fields seem separated by another character than ',', ';' or a tab: save the file as CSV"
 	}
-	if !hasUser {
+	if cols.user < 0 {
 		b.problems = append(b.problems, Problem{Line: line, Column: colUser,
 			Message: fmt.Sprintf("missing required column %q (the header has %s)", colUser, has)})
 	}
-	if !b.hasSku && !hasRemove {
+	if cols.sku < 0 && cols.remove < 0 {
 		b.problems = append(b.problems, Problem{Line: line, Column: colSku,
 			Message: fmt.Sprintf("missing required column %q (or %q in a file of removals only; the header has %s)", colSku, colRemoveSku, has)})
 	}
-	if !b.hasCustomer && b.opts.DefaultCustomer == "" && hasUser {
+	if cols.customer < 0 && b.opts.DefaultCustomer == "" && cols.user >= 0 {
 		b.problems = append(b.problems, Problem{Line: line, Column: colCustomer,
 			Message: "no customer: the file has no customer column and no default customer is set"})
 	}
-	if len(unknown) > 0 {
-		b.warnings = append(b.warnings, Warning{Line: line,
-			Message: fmt.Sprintf("ignoring unknown column(s) %s; the columns are %s", strings.Join(unknown, ", "), strings.Join(knownColumns, ", "))})
-	}
-	return nil
 }
 
 // addRow validates one data row, resolves it and adds it to its update. Problems are

@@ -21,7 +21,7 @@ func fieldProblem(v string) string {
 	case strings.IndexByte(v, 0) >= 0:
 		return "contains a NUL byte"
 	case !utf8.ValidString(v):
-		return "is not valid UTF-8"
+		return "is not valid UTF-8: the file seems saved in another encoding (Excel's plain \"CSV\" is Windows-1252); save it as \"CSV UTF-8 (comma delimited)\""
 	}
 	return ""
 }
