@@ -3,6 +3,7 @@ package productnames
 import (
 	"bytes"
 	"encoding/csv"
+	"io/fs"
 	"reflect"
 	"slices"
 	"strings"
@@ -35,6 +36,7 @@ func TestDefaultPinned(t *testing.T) {
 }
 
 func TestDefaultOffice365E3(t *testing.T) {
+	pinnedData(t) // skips in a checkout without the pinned copy
 	d := Default()
 	e3, ok := d.ByID("6FD2C87F-B296-42F0-B197-1E91E994B900")
 	if !ok || e3.ID != e3ID || e3.PartNumber != "ENTERPRISEPACK" || e3.Name != "Office 365 E3" {
@@ -73,6 +75,7 @@ func TestDefaultOffice365E3(t *testing.T) {
 }
 
 func TestDefaultOffice365E5(t *testing.T) {
+	pinnedData(t) // skips in a checkout without the pinned copy
 	d := Default()
 	e5, ok := d.ByID(e5ID)
 	if !ok || e5.PartNumber != "ENTERPRISEPREMIUM" || e5.Name != "Office 365 E5" {
@@ -98,6 +101,7 @@ func TestDefaultOffice365E5(t *testing.T) {
 // The quirks of the real table: shared names and part numbers, which the API documents,
 // and a GUID and part number followed by a non-breaking space.
 func TestDefaultQuirks(t *testing.T) {
+	pinnedData(t) // skips in a checkout without the pinned copy
 	d := Default()
 	if p, ok := d.ByID("420c7602-7f70-4895-9394-d3d679ea36fb"); !ok || p.PartNumber != "MCOCAP_FACULTY" || len(p.Plans) == 0 {
 		t.Errorf("ByID of a GUID written with a non-breaking space after it = %+v, %v", p, ok)
@@ -138,5 +142,20 @@ func TestDefaultMatchesRows(t *testing.T) {
 		if got := planIDs(p.Plans); !reflect.DeepEqual(got, plans[p.ID]) {
 			t.Errorf("%s (%s) plans = %v; want %v", p.Name, p.ID, got, plans[p.ID])
 		}
+	}
+}
+
+// Without the pinned copy, Default is an empty table: lookups find nothing, and a
+// backend falls back to part numbers and IDs.
+func TestDefaultWithoutPinnedCopy(t *testing.T) {
+	if _, err := fs.Stat(pinned, PinnedPath); err == nil {
+		t.Skip("the pinned copy is here")
+	}
+	d := Default()
+	if d.Len() != 0 || d.Rows() != 0 {
+		t.Errorf("Default without the pinned copy has %d products", d.Len())
+	}
+	if _, ok := d.ByID("6fd2c87f-b296-42f0-b197-1e91e994b900"); ok {
+		t.Error("ByID found a product in an empty table")
 	}
 }

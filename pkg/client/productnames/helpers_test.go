@@ -79,12 +79,15 @@ func rewrite(t *testing.T, text string, crlf bool, edit func([]string) []string)
 	return buf.String()
 }
 
-// pinnedData returns the bytes of the pinned copy, failing the test when it is absent.
+// pinnedData returns the bytes of the pinned copy. A checkout without it (see
+// pinned/README.md: the copy is committed by a maintainer who downloads it) skips the
+// tests of Microsoft's own data; the format is tested on sample tables in every
+// checkout.
 func pinnedData(t testing.TB) []byte {
 	t.Helper()
 	data, err := fs.ReadFile(pinned, PinnedPath)
 	if err != nil {
-		t.Fatalf("no pinned copy of Microsoft's table at %s (%v): see pinned/README.md and doc.go", PinnedPath, err)
+		t.Skipf("no pinned copy of Microsoft's table at %s (%v): see pinned/README.md", PinnedPath, err)
 	}
 	return data
 }

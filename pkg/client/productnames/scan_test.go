@@ -51,9 +51,13 @@ var scanSeeds = []string{
 }
 
 func TestScanMatchesEncodingCSV(t *testing.T) {
-	for _, text := range append(slices.Clone(scanSeeds), string(pinnedData(t))) {
+	for _, text := range scanSeeds {
 		checkScan(t, text)
 	}
+}
+
+func TestScanMatchesEncodingCSVOnThePinnedCopy(t *testing.T) {
+	checkScan(t, string(pinnedData(t)))
 }
 
 // FuzzScan compares the scanner with encoding/csv: where encoding/csv reads a text, the
