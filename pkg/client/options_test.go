@@ -137,7 +137,6 @@ func TestOptionsReject(t *testing.T) {
 	}
 }
 
-
 func TestDefaultTransportKeepsAPoolsConnections(t *testing.T) {
 	c, err := New(append(testOptions(), WithBaseURL("https://pc.test/"))...)
 	if err != nil {

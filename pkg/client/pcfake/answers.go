@@ -56,7 +56,7 @@ type throttleError struct {
 // attributes, as the docs' example does.
 type licenseUpdateResult struct {
 	LicensesToAssign []partnercenter.LicenseAssignment `json:"licensesToAssign"`
-	LicensesToRemove []string                   `json:"licensesToRemove,omitempty"`
+	LicensesToRemove []string                          `json:"licensesToRemove,omitempty"`
 	LicenseWarnings  []partnercenter.LicenseWarning    `json:"licenseWarnings"`
 	Attributes       partnercenter.Attributes          `json:"attributes"`
 }

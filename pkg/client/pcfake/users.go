@@ -29,11 +29,11 @@ const generatedUserDomain = "contoso.onmicrosoft.com"
 
 // userItem is one user in a users GET answer.
 type userItem struct {
-	ID                string            `json:"id"`
-	UserPrincipalName string            `json:"userPrincipalName"`
-	DisplayName       string            `json:"displayName"`
-	UsageLocation     string            `json:"usageLocation"`
-	State             string            `json:"state"`
+	ID                string                   `json:"id"`
+	UserPrincipalName string                   `json:"userPrincipalName"`
+	DisplayName       string                   `json:"displayName"`
+	UsageLocation     string                   `json:"usageLocation"`
+	State             string                   `json:"state"`
 	Attributes        partnercenter.Attributes `json:"attributes"`
 }
 
@@ -57,9 +57,9 @@ type userLinks struct {
 
 // userPage is the body of a users GET: one page of the customer's users.
 type userPage struct {
-	TotalCount int               `json:"totalCount"` // the items on this page
-	Items      []userItem        `json:"items"`
-	Links      userLinks         `json:"links"`
+	TotalCount int                      `json:"totalCount"` // the items on this page
+	Items      []userItem               `json:"items"`
+	Links      userLinks                `json:"links"`
 	Attributes partnercenter.Attributes `json:"attributes"`
 }
 
@@ -71,8 +71,8 @@ type licenseItem struct {
 }
 
 type licenseCollection struct {
-	TotalCount int               `json:"totalCount"`
-	Items      []licenseItem     `json:"items"`
+	TotalCount int                      `json:"totalCount"`
+	Items      []licenseItem            `json:"items"`
 	Attributes partnercenter.Attributes `json:"attributes"`
 }
 

@@ -54,7 +54,7 @@ type wireUserPage struct {
 type wireLicense struct {
 	ProductSku   partnercenter.ProductSku    `json:"productSku"`
 	ServicePlans []partnercenter.ServicePlan `json:"servicePlans"`
-	Attributes   wireAttributes       `json:"attributes"`
+	Attributes   wireAttributes              `json:"attributes"`
 }
 
 type wireLicenses struct {
