@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/planner/plannertest"
@@ -43,10 +44,11 @@ func (c cannedAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// BenchmarkRequestPath measures what one license update costs the tool once planned:
+// BenchmarkRequestPath measures what one license change costs the tool once planned:
 // the runner's worker pool and collector, the pacer (at a rate that never makes anyone
-// wait), the client (headers, JSON both ways, observer) and the result CSV writer.
-// One op is one request: each round runs a plan of b.N updates, one per user.
+// wait), Partner Center's backend and the client core (headers, JSON both ways) and the
+// result CSV writer. One op is one request: each round runs a plan of b.N changes, one
+// per user.
 //
 // The pacer is measured at its full pace: before the timer
 // starts it is told of enough unthrottled answers to reach its rate (1e5/s, far above
@@ -63,20 +65,18 @@ func BenchmarkRequestPath(b *testing.B) {
 		transport func() http.RoundTripper
 	}{
 		{"transport=pcfake", func() http.RoundTripper {
-			return pcfake.New(pcfake.WithCustomer(pcfake.DefaultCustomerID,
-				plannertest.WithAvailable(plannertest.SampleSkus(), 1<<30))).Transport()
+			return pcfake.New(pcfake.WithCustomer(pcfake.DefaultCustomerID, plentifulCatalogue(b))).Transport()
 		}},
 		{"transport=fixed", func() http.RoundTripper { return cannedAnswer{body: body} }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			plan := requestPathPlan(b, b.N)
 			pacer := warmPacer(b, 1e5, 1000)
-			c, err := client.New(
+			be, err := partnercenter.NewBackend(
 				client.WithBaseURL("https://pc.test/"),
 				client.WithHTTPClient(&http.Client{Transport: tc.transport()}),
 				client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token"})),
 				client.WithLimiter(pacer),
-				client.WithObserver(pacer.Observe),
 			)
 			if err != nil {
 				b.Fatal(err)
@@ -89,7 +89,7 @@ func BenchmarkRequestPath(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := processCPU(b)
-			stats, err := runner.Run(context.Background(), plan, c, pacer, sink, runner.Config{})
+			stats, err := runner.Run(context.Background(), plan, be, sink, runner.Config{Throttled: pacer.Throttled})
 			cpu1 := processCPU(b)
 			b.StopTimer()
 			if err != nil {
@@ -116,22 +116,36 @@ func requestPathPlan(b *testing.B, n int) *planner.Plan {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if plan.NumUpdates() != n {
-		b.Fatalf("plan of %d rows has %d updates", n, plan.NumUpdates())
+	if plan.NumChanges() != n {
+		b.Fatalf("plan of %d rows has %d changes", n, plan.NumChanges())
 	}
 	return plan
 }
 
+// plentifulCatalogue is the sample catalogue with units enough for any benchmark.
+func plentifulCatalogue(b *testing.B) []partnercenter.SubscribedSku {
+	b.Helper()
+	skus, err := pcfake.LoadCatalogueFile("../../samples/subscribedskus.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range skus {
+		skus[i].AvailableUnits, skus[i].TotalUnits = 1<<30, 1<<30+skus[i].ConsumedUnits
+	}
+	return skus
+}
+
 // warmPacer returns a pacer at rate, at its full pace: it is shown unthrottled
 // answers until its pace reaches rate.
-func warmPacer(b *testing.B, rate float64, burst int) *runner.Pacer {
+func warmPacer(b *testing.B, rate float64, burst int) *client.Pacer {
 	b.Helper()
-	p := runner.NewPacer(rate, burst)
+	p := client.NewPacer(rate, burst)
+	call := &client.Call{Kind: client.Write}
 	for i := 0; p.Limit() < p.Rate(); i++ {
 		if i > 100*int(rate) {
 			b.Fatalf("the pacer is at %g/s after %d unthrottled answers; its rate is %g/s", p.Limit(), i, p.Rate())
 		}
-		p.Observe(client.Attempt{Op: "update licenses", Number: 1, StatusCode: http.StatusCreated})
+		p.Observe(call, client.Attempt{Op: "update licenses", Kind: client.Write, Number: 1, StatusCode: http.StatusCreated})
 	}
 	return p
 }
