@@ -38,7 +38,6 @@ func BenchmarkBuild(b *testing.B) {
 				name += "/users=check"
 			}
 			b.Run(name, func(b *testing.B) {
-				defer skipListingLicensesBug(b)
 				in := generated(b, n)
 				cat := plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 10_000_000))
 				var opts planner.Options

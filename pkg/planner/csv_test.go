@@ -1,7 +1,9 @@
 package planner_test
 
 import (
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bulkassign/bulkassign/pkg/planner"
@@ -151,12 +153,12 @@ func TestBuildChecksHeader(t *testing.T) {
 			"duplicate column", "user,sku,Remove_SKU, SKU \na@contoso.com,ENTERPRISEPACK,,ENTERPRISEPACK\n",
 			[]planner.Problem{{Line: 1, Column: "sku", Message: `duplicate column "sku": columns 2 and 4`}},
 		},
-		{"UTF-16", "\xFF\xFEu\x00s\x00", []planner.Problem{{Message: "the file is UTF-16 text: save it as CSV UTF-8 (comma delimited)"}}},
+		{"UTF-16 without its user column", "\xFF\xFEs\x00k\x00u\x00\n\x00", []planner.Problem{{Line: 1, Column: "user", Message: `missing required column "user" (the header has "sku")`}}},
 		{
-			"fields separated by semicolons", "user;sku\na@contoso.com;ENTERPRISEPACK\n",
+			"fields separated by pipes", "user|sku\na@contoso.com|ENTERPRISEPACK\n",
 			[]planner.Problem{
-				{Line: 1, Column: "user", Message: `missing required column "user" (the header has "user;sku"; the file seems to separate fields with ";": save it comma-separated)`},
-				{Line: 1, Column: "sku", Message: `missing required column "sku" (or "remove_sku" in a file of removals only; the header has "user;sku"; the file seems to separate fields with ";": save it comma-separated)`},
+				{Line: 1, Column: "user", Message: `missing required column "user" (the header has "user|sku"; its fields seem separated by another character than ',', ';' or a tab: save the file as CSV)`},
+				{Line: 1, Column: "sku", Message: `missing required column "sku" (or "remove_sku" in a file of removals only; the header has "user|sku"; its fields seem separated by another character than ',', ';' or a tab: save the file as CSV)`},
 			},
 		},
 		{
@@ -212,5 +214,43 @@ func TestBuildRemovalsOnlyFile(t *testing.T) {
 	want := []planner.Problem{{Line: 2, Column: "remove_sku", Message: "remove_sku: empty: without a sku column every row needs a remove_sku"}}
 	if !slices.Equal(got, want) {
 		t.Errorf("problems:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestBuildReadsExcelsFiles: what Excel saves besides CSV UTF-8 plans the same: ';'
+// separated (European locales), "Unicode text" (UTF-16 with a byte-order mark, tabs),
+// and UTF-16 big-endian.
+func TestBuildReadsExcelsFiles(t *testing.T) {
+	want := mustPlan(t, "user,sku,excluded_plans\namy@contoso.com,ENTERPRISEPACK,\"Sway;Yammer Enterprise\"\nbob@contoso.com,AAD_PREMIUM,\n")
+	utf16 := func(s string, big bool) string {
+		var b strings.Builder
+		if big {
+			b.WriteString("\xFE\xFF")
+		} else {
+			b.WriteString("\xFF\xFE")
+		}
+		for _, r := range s {
+			if big {
+				b.WriteByte(byte(r >> 8))
+				b.WriteByte(byte(r))
+			} else {
+				b.WriteByte(byte(r))
+				b.WriteByte(byte(r >> 8))
+			}
+		}
+		return b.String()
+	}
+	text := "user\tsku\texcluded_plans\r\namy@contoso.com\tENTERPRISEPACK\tSway;Yammer Enterprise\r\nbob@contoso.com\tAAD_PREMIUM\t\r\n"
+	for name, in := range map[string]string{
+		"semicolons":        "user;sku;excluded_plans\namy@contoso.com;ENTERPRISEPACK;\"Sway;Yammer Enterprise\"\nbob@contoso.com;AAD_PREMIUM;\n",
+		"UTF-16 with tabs":  utf16(text, false),
+		"UTF-16 big-endian": utf16(text, true),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := mustPlan(t, in)
+			if !reflect.DeepEqual(allChanges(got), allChanges(want)) {
+				t.Errorf("changes %+v, want %+v", allChanges(got), allChanges(want))
+			}
+		})
 	}
 }

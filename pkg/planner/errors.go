@@ -65,8 +65,8 @@ func (e *ShortfallError) Error() string {
 		if i > 0 {
 			sb.WriteByte('\n')
 		}
-		fmt.Fprintf(&sb, "insufficient licenses: %s (%s) of customer %s is %d short: %d available, %d requested",
-			c.SkuName, c.SkuPartNumber, c.Customer, c.Shortfall, c.Available, c.Requested)
+		fmt.Fprintf(&sb, "insufficient licenses: %s (%s) of customer %s is %d short: %d available, %d needed",
+			c.SkuName, c.SkuPartNumber, c.Customer, c.Shortfall, c.Available, c.Needed)
 	}
 	return sb.String()
 }

@@ -100,7 +100,7 @@ func TestBuildReportsRowProblems(t *testing.T) {
 			want: []planner.Problem{
 				{2, "user", strings.Repeat("x", 77) + "...", `user "` + strings.Repeat("x", 77) + `...": longer than 1024 bytes`},
 				{3, "user", "a\x00b@contoso.com", `user "a\x00b@contoso.com": contains a NUL byte`},
-				{4, "sku", "ENTERPRISE\xffPACK", `sku "ENTERPRISE\xffPACK": is not valid UTF-8`},
+				{4, "sku", "ENTERPRISE\xffPACK", `sku "ENTERPRISE\xffPACK": is not valid UTF-8: the file seems saved in another encoding (Excel's plain "CSV" is Windows-1252); save it as "CSV UTF-8 (comma delimited)"`},
 			},
 		},
 		{
@@ -150,7 +150,7 @@ func TestBuildReportsRowProblems(t *testing.T) {
 			name: "a name that matches two SKUs",
 			in:   "user,sku,customer\na@contoso.com,office 365 enterprise e3," + custB + "\nb@contoso.com,ENTERPRISEPACK_GOV," + custB + "\n",
 			want: []planner.Problem{{2, "sku", "office 365 enterprise e3",
-				`sku "office 365 enterprise e3": ambiguous for customer ` + custB + `: it names "Office 365 Enterprise E3" (ENTERPRISEPACK), ID 6fd2c87f-b296-42f0-b197-1e91e994b900 and "Office 365 Enterprise E3" (ENTERPRISEPACK_GOV), ID 535a3a29-c5f0-42fe-8215-d3b9e1f38c4a; use the part number or the product SKU ID`}},
+				`sku "office 365 enterprise e3": ambiguous for customer ` + custB + `: it names "Office 365 Enterprise E3" (ENTERPRISEPACK, ID 6fd2c87f-b296-42f0-b197-1e91e994b900) and "Office 365 Enterprise E3" (ENTERPRISEPACK_GOV, ID 535a3a29-c5f0-42fe-8215-d3b9e1f38c4a); use the part number or the product SKU ID`}},
 		},
 		{
 			name: "unknown and ambiguous service plans",
@@ -158,7 +158,7 @@ func TestBuildReportsRowProblems(t *testing.T) {
 			want: []planner.Problem{
 				{2, "excluded_plans", "Swy", `excluded_plans "Swy": unknown service plan of "Office 365 Enterprise E3" (ENTERPRISEPACK); did you mean "Sway" (SWAY)?`},
 				{2, "excluded_plans", "Yamer", `excluded_plans "Yamer": unknown service plan of "Office 365 Enterprise E3" (ENTERPRISEPACK); did you mean "Yammer Enterprise" (YAMMER_ENTERPRISE)?`},
-				{3, "excluded_plans", "sway", `excluded_plans "sway": ambiguous service plan of "Office 365 Enterprise E5" (ENTERPRISEPREMIUM): it names "Sway" (SWAY), ID a23b959c-7ce8-4e57-9140-b90eb88a9e97 and "SWAY" (SWAY_LEGACY), ID 9aaf7827-d63c-4b61-89c3-182f06f82e5c; use the service name or ID`},
+				{3, "excluded_plans", "sway", `excluded_plans "sway": ambiguous service plan of "Office 365 Enterprise E5" (ENTERPRISEPREMIUM): it names "Sway" (SWAY, ID a23b959c-7ce8-4e57-9140-b90eb88a9e97) and "SWAY" (SWAY_LEGACY, ID 9aaf7827-d63c-4b61-89c3-182f06f82e5c); use the service name or ID`},
 			},
 		},
 		{

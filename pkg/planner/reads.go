@@ -167,8 +167,10 @@ func (r *customerReads) run() error {
 			return err
 		}
 	}
-	if err := r.lookupMissing(); err != nil {
-		return err
+	if !complete {
+		if err := r.lookupMissing(); err != nil {
+			return err
+		}
 	}
 	if r.costs.NameLookupsUncertain && !complete && !r.upnFound && r.missingNames(true) > 0 {
 		if _, err := r.list(false, false); err != nil {
@@ -198,8 +200,8 @@ func (r *customerReads) list(deleted, stopEarly bool) (complete bool, err error)
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		for i := range users {
-			if deleted && users[i].State == "" {
-				users[i].State = client.UserInactive
+			if deleted {
+				users[i].State = client.UserInactive // whatever the listing says: it lists the deleted
 			}
 			if err := r.match(&users[i]); err != nil {
 				return err
@@ -236,10 +238,8 @@ func (r *customerReads) lookupMissing() error {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			for i := range users {
-				for _, n := range names {
-					if !IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(users[i].PrincipalName)) {
-						r.upnFound = true // lookups by principal name work here
-					}
+				if foundByName(names, &users[i]) {
+					r.upnFound = true // lookups by principal name work here
 				}
 				if err := r.match(&users[i]); err != nil {
 					return err
@@ -250,7 +250,10 @@ func (r *customerReads) lookupMissing() error {
 		})
 	}
 	for _, u := range r.distinct {
-		if r.b.updUser[u] != 0 {
+		r.mu.Lock()
+		found := r.b.updUser[u] != 0
+		r.mu.Unlock()
+		if found {
 			continue
 		}
 		h := r.b.rows.at(int(r.head[u]))
@@ -266,6 +269,21 @@ func (r *customerReads) lookupMissing() error {
 	return g.Wait()
 }
 
+// foundByName reports whether a lookup of names found u by its principal name, not by
+// its object ID.
+func foundByName(names []string, u *client.User) bool {
+	byName := false
+	for _, n := range names {
+		switch {
+		case IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.ID)):
+			return false
+		case !IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.PrincipalName)):
+			byName = true
+		}
+	}
+	return byName
+}
+
 // readLicenses reads what each found user holds when the read that found it did not.
 func (r *customerReads) readLicenses() error {
 	g, ctx := errgroup.WithContext(r.b.ctx)
@@ -273,11 +291,11 @@ func (r *customerReads) readLicenses() error {
 	seen := make(map[int32]bool)
 	for _, u := range r.upds {
 		rec := r.b.updUser[u] - 1
-		if rec < 0 || seen[rec] || r.b.userRecs[rec].known {
-			continue
+		if rec < 0 || seen[rec] || r.b.userRecs[rec].known || r.b.userRecs[rec].state >= 0 {
+			continue // not found, read already, or deleted: its rows are skipped whatever it holds
 		}
 		seen[rec] = true
-		id := r.b.userID(&r.b.userRecs[rec])
+		id := r.b.buildingUserID(&r.b.userRecs[rec])
 		g.Go(func() error {
 			lics, err := r.dir.UserLicenses(ctx, r.id, id)
 			r.reads.Add(1)

@@ -175,7 +175,6 @@ func TestSmallFileLooksUp(t *testing.T) {
 }
 
 func TestContradictionAcrossSpellings(t *testing.T) {
-	skipLookupRaceBug(t, plannertest.NewDirectory().Costs, 2)
 	dir := plannertest.NewDirectory()
 	dir.Set(custA, plannertest.Holding(plannertest.ActiveUser(amyID, "alice@contoso.com"), plannertest.E5ID))
 	_, err := readPlan(t, "alice@contoso.com,ENTERPRISEPREMIUM,,\n"+amyID+",,ENTERPRISEPREMIUM,\n", dir, planner.Options{})
@@ -252,7 +251,6 @@ func TestBuildReadsUsers(t *testing.T) {
 	for _, tt := range tests {
 		for _, kind := range directoryKinds {
 			t.Run(tt.name+"/"+kind.name, func(t *testing.T) {
-				defer skipListingLicensesBug(t)
 				dir := kind.directory(sampleUsers()...)
 				p, err := buildWith(t, "user,sku,remove_sku\n"+tt.in, sampleCatalogue(), planner.Options{DefaultCustomer: custA, Users: dir})
 				if err != nil {

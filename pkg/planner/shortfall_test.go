@@ -51,7 +51,7 @@ func TestBuildShortfallAbort(t *testing.T) {
 		if !slices.Equal(p.Capacity, wantCap) {
 			t.Errorf("Capacity:\n got %+v\nwant %+v", p.Capacity, wantCap)
 		}
-		want := "insufficient licenses: Azure Active Directory Premium P1 (AAD_PREMIUM) of customer " + custA + " is 1 short: 2 available, 3 requested"
+		want := "insufficient licenses: Azure Active Directory Premium P1 (AAD_PREMIUM) of customer " + custA + " is 1 short: 2 available, 3 needed"
 		if err.Error() != want {
 			t.Errorf("Error() = %q, want %q", err, want)
 		}

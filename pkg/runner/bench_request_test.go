@@ -65,7 +65,11 @@ func BenchmarkRequestPath(b *testing.B) {
 		transport func() http.RoundTripper
 	}{
 		{"transport=pcfake", func() http.RoundTripper {
-			return pcfake.New(pcfake.WithCustomer(pcfake.DefaultCustomerID, plentifulCatalogue(b))).Transport()
+			fake, err := pcfake.New(pcfake.WithCustomer(pcfake.DefaultCustomerID, plentifulCatalogue(b)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return fake.Transport()
 		}},
 		{"transport=fixed", func() http.RoundTripper { return cannedAnswer{body: body} }},
 	} {

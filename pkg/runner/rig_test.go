@@ -112,7 +112,10 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := pcfake.New(append([]pcfake.Option{pcfake.WithCustomer(customer, skus), pcfake.WithRequestLog(), pcfake.WithSeed(7)}, rc.fake...)...)
+	fake, err := pcfake.New(append([]pcfake.Option{pcfake.WithCustomer(customer, skus), pcfake.WithRequestLog(), pcfake.WithSeed(7)}, rc.fake...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pacer := client.NewPacer(rc.rate, rc.burst)
 	transport := fake.Transport()
 	if rc.wrap != nil {
