@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/client/signin"
 	"github.com/bulkassign/bulkassign/pkg/job"
 	"github.com/bulkassign/bulkassign/pkg/planner"
@@ -86,6 +87,9 @@ func (f *connFlags) check() error {
 	}
 	if f.catalogue != "" && !f.simulate {
 		return usageError("--catalogue goes with --simulate")
+	}
+	if f.simulate && f.customer == "" {
+		f.customer = pcfake.DefaultCustomerID // the simulated tenant of the documentation's examples
 	}
 	if _, err := zerolog.ParseLevel(f.logLevel); err != nil || f.logLevel == "" {
 		return usageError("--log-level %q: must be debug, info, warn or error", f.logLevel)

@@ -83,18 +83,20 @@ func New(opts ...Option) (*Client, error) {
 	case c.base == nil:
 		return nil, errors.New("new client: no base URL")
 	}
-	noRedirects(c.hc)
+	c.hc = noRedirects(c.hc)
 	if c.limiter == nil {
 		c.limiter = NewPacer(Unlimited, 1)
 	}
 	return c, nil
 }
 
-// noRedirects makes hc answer a redirect with the redirect itself: a call that follows
-// one would re-send its bearer token (and, for a POST, turn into a GET whose 200 looks
-// like success). The 3xx is then a final answer, an *APIError.
-func noRedirects(hc *http.Client) {
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+// noRedirects returns a copy of hc that answers a redirect with the redirect itself: a
+// call that follows one would re-send its bearer token (and, for a POST, turn into a
+// GET whose 200 looks like success). The 3xx is then a final answer, an *APIError.
+func noRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 // CorrelationID returns the correlation ID the client sends on every request; print it

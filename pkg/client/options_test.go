@@ -52,7 +52,7 @@ func TestNewDefaults(t *testing.T) {
 }
 
 func TestOptionsAccept(t *testing.T) {
-	hc := &http.Client{}
+	hc := &http.Client{Timeout: 42 * time.Second}
 	lim := NewPacer(10, 1)
 	p := RetryPolicy{MaxAttempts: 1}
 	c, err := New(append(testOptions(),
@@ -69,7 +69,7 @@ func TestOptionsAccept(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if c.BaseURL() != "http://127.0.0.1:8080/" || c.hc != hc || c.CorrelationID() != testCorrelationID ||
+	if c.BaseURL() != "http://127.0.0.1:8080/" || c.hc.Timeout != hc.Timeout || hc.CheckRedirect != nil || c.CorrelationID() != testCorrelationID ||
 		c.headers.Get("X-Locale") != "pt-BR" || c.requestIDHdr != "client-request-id" ||
 		c.userAgent != "acme-onboarding/2.1 (bulkassign)" || c.retry != p || c.limiter != lim || c.observer == nil {
 		t.Errorf("options not applied: base %q, correlation ID %q, headers %v, user agent %q, policy %+v",
@@ -136,7 +136,6 @@ func TestOptionsReject(t *testing.T) {
 		})
 	}
 }
-
 
 func TestDefaultTransportKeepsAPoolsConnections(t *testing.T) {
 	c, err := New(append(testOptions(), WithBaseURL("https://pc.test/"))...)

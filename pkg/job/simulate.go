@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
@@ -30,6 +29,14 @@ type Simulation struct {
 	Latency time.Duration
 }
 
+// Seed is what a local API starts with: its customers, their users (by the names the
+// inputs give them) and the licenses those users hold.
+type Seed struct {
+	Customers []string
+	Users     map[string][]string // lower-cased customer -> user names
+	Holdings  []pcfake.Holding
+}
+
 // simulatedToken is the bearer token of the simulated API.
 const simulatedToken = "simulated-access-token"
 
@@ -44,8 +51,21 @@ type simulated struct {
 
 // simulate prepares the simulated API; its backend is made by seed.
 func (s *Session) simulate(api string, sim *Simulation, opts []client.Option) error {
+	m, err := sim.prepare(api)
+	if err != nil {
+		return err
+	}
+	m.opts = opts
+	s.sim = m
+	s.Endpoint = "built-in local Partner Center (simulated)"
+	s.CredentialsFrom = "simulated token"
+	return nil
+}
+
+// prepare reads the simulation's catalogue.
+func (sim *Simulation) prepare(api string) (*simulated, error) {
 	if api == APIGraph {
-		return &SettingError{Setting: "API", Err: fmt.Errorf("simulating %s is not built yet", api)}
+		return nil, &SettingError{Setting: "API", Err: fmt.Errorf("simulating %s is not built yet", api)}
 	}
 	cat := sim.Catalogue
 	if cat == nil {
@@ -53,12 +73,9 @@ func (s *Session) simulate(api string, sim *Simulation, opts []client.Option) er
 	}
 	skus, err := pcfake.LoadCatalogue(bytes.NewReader(cat))
 	if err != nil {
-		return &SettingError{Setting: "catalogue", Err: err}
+		return nil, &SettingError{Setting: "catalogue", Err: err}
 	}
-	s.sim = &simulated{api: api, cfg: sim, opts: opts, skus: skus}
-	s.Endpoint = "built-in local Partner Center (simulated)"
-	s.CredentialsFrom = "simulated token"
-	return nil
+	return &simulated{api: api, cfg: sim, skus: skus}, nil
 }
 
 // Catalogue answers every customer with the simulation's catalogue: the plan that
@@ -76,47 +93,86 @@ func (m *simulated) Catalogue(_ context.Context, customer string) ([]client.Sku,
 	return out, nil
 }
 
+// SeedFrom plans inputs against the simulation's catalogue (rows without a customer
+// belong to customer) and returns the seed they make: see SeedOf.
+func (sim *Simulation) SeedFrom(ctx context.Context, api, customer string, inputs ...*Input) (Seed, error) {
+	m, err := sim.prepare(api)
+	if err != nil {
+		return Seed{}, err
+	}
+	seed := Seed{Customers: []string{customer}, Users: map[string][]string{}}
+	for _, in := range inputs {
+		p, err := planner.Build(ctx, in.Reader(), m, planner.Options{DefaultCustomer: customer, Shortfall: planner.ShortfallPartial})
+		if err != nil {
+			return Seed{}, fmt.Errorf("seed from %s: %w", in.Name, err)
+		}
+		seed.add(p)
+	}
+	return seed, nil
+}
+
+// add adds what a plan (made without reads) says of its users: each exists, and holds
+// the SKUs its rows remove.
+func (s *Seed) add(p *planner.Plan) {
+	if s.Users == nil {
+		s.Users = map[string][]string{}
+	}
+	s.Customers = append(s.Customers, p.Customers...)
+	seen := map[string]bool{}
+	for i := range p.NumRows() {
+		r := p.Row(i)
+		c := strings.ToLower(r.Customer)
+		if k := c + "\x00" + strings.ToLower(r.User); !seen[k] {
+			seen[k] = true
+			s.Users[c] = append(s.Users[c], r.User)
+		}
+		if r.RemoveSkuID != "" && r.Status == planner.StatusPlanned {
+			s.Holdings = append(s.Holdings, pcfake.Holding{Customer: r.Customer, User: r.User, SkuID: r.RemoveSkuID})
+		}
+	}
+}
+
+// PartnerCenter builds the local Partner Center of the seed; extra options come last.
+func (sim *Simulation) PartnerCenter(seed Seed, extra ...pcfake.Option) (*pcfake.Server, error) {
+	m, err := sim.prepare(APIPartnerCenter)
+	if err != nil {
+		return nil, err
+	}
+	opts := []pcfake.Option{pcfake.WithLatency(sim.Latency, sim.Latency*2/3)}
+	served := map[string]bool{}
+	for _, c := range seed.Customers {
+		if k := strings.ToLower(c); c != "" && !served[k] {
+			served[k] = true
+			opts = append(opts, pcfake.WithCustomer(c, m.skus))
+		}
+	}
+	for c, names := range seed.Users {
+		users := make([]pcfake.User, len(names))
+		for i, n := range names {
+			users[i] = pcfake.MakeUser(n)
+		}
+		opts = append(opts, pcfake.WithUsers(c, users))
+	}
+	opts = append(opts, pcfake.WithHoldings("", seed.Holdings))
+	fake, err := pcfake.New(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("simulate the API: %w", err)
+	}
+	return fake, nil
+}
+
 // seed makes the simulated API from a plan of the input made without reads, and the
 // session's backend that talks to it in-process.
 func (s *Session) seed(seedPlan *planner.Plan, defaultCustomer string) error {
-	m := s.sim
-	customers := map[string]bool{}
-	fakeOpts := []pcfake.Option{pcfake.WithToken(simulatedToken), pcfake.WithLatency(m.cfg.Latency, m.cfg.Latency*2/3)}
-	addCustomer := func(c string) {
-		if k := strings.ToLower(c); c != "" && !customers[k] {
-			customers[k] = true
-			fakeOpts = append(fakeOpts, pcfake.WithCustomer(c, m.skus))
-		}
-	}
-	addCustomer(defaultCustomer)
-	users := map[string]map[string]pcfake.User{} // customer -> lower-cased name -> user
-	for _, c := range seedPlan.Customers {
-		addCustomer(c)
-		users[strings.ToLower(c)] = map[string]pcfake.User{}
-	}
-	for i := range seedPlan.NumRows() {
-		r := seedPlan.Row(i)
-		c, name := strings.ToLower(r.Customer), strings.ToLower(r.User)
-		if _, ok := users[c][name]; !ok {
-			users[c][name] = simulatedUser(r.User)
-		}
-		if r.RemoveSkuID != "" && r.Status == planner.StatusPlanned {
-			fakeOpts = append(fakeOpts, pcfake.WithHolder(r.Customer, r.User, r.RemoveSkuID))
-		}
-	}
-	for c, us := range users {
-		list := make([]pcfake.User, 0, len(us))
-		for _, u := range us {
-			list = append(list, u)
-		}
-		fakeOpts = append(fakeOpts, pcfake.WithUsers(c, list))
-	}
-	fake, err := pcfake.New(fakeOpts...)
+	var seed Seed
+	seed.Customers = []string{defaultCustomer}
+	seed.add(seedPlan)
+	fake, err := s.sim.cfg.PartnerCenter(seed, pcfake.WithToken(simulatedToken))
 	if err != nil {
-		return fmt.Errorf("simulate the API: %w", err)
+		return err
 	}
-	m.fake = fake
-	opts := append(m.opts,
+	s.sim.fake = fake
+	opts := append(s.sim.opts,
 		client.WithBaseURL("https://partnercenter.simulated.invalid/"),
 		client.WithHTTPClient(&http.Client{Transport: fake.Transport()}),
 		client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: simulatedToken})),
@@ -129,14 +185,23 @@ func (s *Session) seed(seedPlan *planner.Plan, defaultCustomer string) error {
 	return nil
 }
 
-// simulatedUser is a user the input names by object ID or principal name.
-func simulatedUser(name string) pcfake.User {
-	u := pcfake.User{UsageLocation: "US", State: "active"}
-	if n := strings.ToLower(name); planner.IsGUID(n) {
-		u.ID, u.UserPrincipalName = n, n+"@simulated.invalid"
-	} else {
-		u.ID, u.UserPrincipalName = uuid.NewSHA1(uuid.NameSpaceOID, []byte(n)).String(), name
+// Skus returns the customer's SKUs; a simulation not yet seeded serves the customer
+// alone.
+func (s *Session) Skus(ctx context.Context, customer string) ([]client.Sku, error) {
+	if s.sim != nil && s.Backend == nil {
+		if customer == "" {
+			customer = pcfake.DefaultCustomerID
+		}
+		empty, err := planner.Build(ctx, strings.NewReader("user,sku\n"), s.sim, planner.Options{DefaultCustomer: customer})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.seed(empty, customer); err != nil {
+			return nil, err
+		}
 	}
-	u.DisplayName = u.UserPrincipalName
-	return u
+	if customer == "" {
+		return nil, &SettingError{Setting: "customer", Err: fmt.Errorf("no customer: name the customer whose SKUs to list")}
+	}
+	return s.Backend.Catalogue(ctx, customer)
 }

@@ -100,6 +100,11 @@ type customerReads struct {
 	distinct []int32 // the name groups whose name no earlier group of the customer has
 	estimate int
 
+	// byID and byName say whether the file names some of the customer's users by object
+	// ID, and some by principal name: a listed user is looked up only by the keys the
+	// file uses, one hash lookup each.
+	byID, byName bool
+
 	mu       sync.Mutex // guards b's user tables and updUser while reads run concurrently
 	reads    atomic.Int64
 	upnFound bool // a lookup by principal name found a user
@@ -115,6 +120,12 @@ func newCustomerReads(b *builder, c int32, upds []int32) *customerReads {
 	for k, u := range upds {
 		if r.firstOfName(k) {
 			r.distinct = append(r.distinct, u)
+			h := b.rows.at(int(r.head[u]))
+			if IsGUID(string(b.users.bytes(h.user, h.userLen))) {
+				r.byID = true
+			} else {
+				r.byName = true
+			}
 		}
 	}
 	return r
@@ -323,8 +334,8 @@ func (r *customerReads) progress() {
 // recorded with what it holds. The caller holds r.mu.
 func (r *customerReads) match(usr *client.User) error {
 	rec := int32(0)
-	for _, key := range [...]string{strings.TrimSpace(usr.ID), strings.TrimSpace(usr.PrincipalName)} {
-		if key == "" {
+	for i, key := range [...]string{strings.TrimSpace(usr.ID), strings.TrimSpace(usr.PrincipalName)} {
+		if key == "" || i == 0 && !r.byID || i == 1 && !r.byName {
 			continue
 		}
 		for ri := range r.names.candidates(key) {

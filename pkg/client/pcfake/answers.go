@@ -16,6 +16,7 @@ const (
 	codeTenantNotFound     = 60003
 	codeOutOfLicenses      = 60012
 	codeTokenMissing       = 800001
+	codeMFARequired        = 900421
 	codeInvalidInput       = 800002
 	codeUnexpectedFailure  = 800003
 	errorSource            = "PartnerFD"
@@ -25,6 +26,10 @@ const (
 	// assignment to a user without a usage location.
 	usageLocationText = "License assignment cannot be done for user with invalid usage location."
 	inactiveUserText  = "License assignment cannot be done for an inactive user: restore the user first."
+	// notHeldText is the refusal the directory behind Partner Center is reported to
+	// give for removing a license the user does not hold (WithStrictRemovals).
+	notHeldText = "User does not have a corresponding license"
+	mfaText     = "Multi-factor authentication is required: the App+User access token must come from a sign-in that used multi-factor authentication (MFA)."
 )
 
 // answer is a complete HTTP answer, kept as bytes so that a repeated request ID can be
@@ -56,7 +61,7 @@ type throttleError struct {
 // attributes, as the docs' example does.
 type licenseUpdateResult struct {
 	LicensesToAssign []partnercenter.LicenseAssignment `json:"licensesToAssign"`
-	LicensesToRemove []string                   `json:"licensesToRemove,omitempty"`
+	LicensesToRemove []string                          `json:"licensesToRemove,omitempty"`
 	LicenseWarnings  []partnercenter.LicenseWarning    `json:"licenseWarnings"`
 	Attributes       partnercenter.Attributes          `json:"attributes"`
 }
@@ -147,4 +152,14 @@ func inactiveUser(user string) *answer {
 func userNotFound(customerID, user string) *answer {
 	return errorAnswer(http.StatusNotFound, codeUserNotFound,
 		fmt.Sprintf("User %s was not found in customer %s.", user, customerID), user)
+}
+
+// mfaRequired refuses a token without multi-factor authentication (WithMFACheck).
+func mfaRequired() *answer {
+	return errorAnswer(http.StatusUnauthorized, codeMFARequired, mfaText)
+}
+
+// notHeld refuses the removal of a SKU the user does not hold (WithStrictRemovals).
+func notHeld(user, skuID string) *answer {
+	return errorAnswer(http.StatusBadRequest, codeInvalidInput, notHeldText, user, skuID)
 }

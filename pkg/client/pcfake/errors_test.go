@@ -129,7 +129,8 @@ func TestUnknownPath(t *testing.T) {
 	_, hc := newFake(t)
 	for _, c := range []call{
 		{method: http.MethodPost, path: "/v1/customers/" + cust + "/users"},
-		{method: http.MethodGet, path: "/v1/customers/" + cust + "/users/u1"},
+		{method: http.MethodPut, path: "/v1/customers/" + cust + "/users/u1"},
+		{method: http.MethodDelete, path: "/v1/customers/" + cust + "/users/u1"},
 		{method: http.MethodPost, path: "/v1/customers/" + cust + "/users/u1/licenses"},
 		{method: http.MethodDelete, path: skusPath(cust, "")},
 		{method: http.MethodGet, path: updatesPath(cust, "u1")},
@@ -180,14 +181,14 @@ func TestUnauthorized(t *testing.T) {
 
 func TestTokenDefaultsAndCheck(t *testing.T) {
 	// Without WithToken any non-empty bearer token passes.
-	s := pcfake.New(pcfake.WithCustomer(cust, sampleSkus(t)))
+	s := mustNew(t, pcfake.WithCustomer(cust, sampleSkus(t)))
 	hc := &http.Client{Transport: s.Transport()}
 	wantStatus(t, do(t, hc, call{method: http.MethodGet, path: skusPath(cust, ""), token: ptr("whatever")}), http.StatusOK)
 	wantStatus(t, do(t, hc, call{method: http.MethodGet, path: skusPath(cust, ""), token: ptr("")}), http.StatusUnauthorized)
 
 	// A predicate, e.g. for a token that expires mid-run.
 	var expired atomic.Bool
-	s = pcfake.New(pcfake.WithCustomer(cust, sampleSkus(t)), pcfake.WithTokenCheck(func(tok string) bool {
+	s = mustNew(t, pcfake.WithCustomer(cust, sampleSkus(t)), pcfake.WithTokenCheck(func(tok string) bool {
 		return tok == "fresh" && !expired.Load()
 	}))
 	hc = &http.Client{Transport: s.Transport()}

@@ -247,7 +247,7 @@ func TestLatencyHonoursContext(t *testing.T) {
 }
 
 func TestDroppedConnectionOverTheNetwork(t *testing.T) {
-	fake := pcfake.New(pcfake.WithCustomer(cust, sampleSkus(t)), pcfake.WithToken(testToken), pcfake.WithDropRate(1))
+	fake := mustNew(t, pcfake.WithCustomer(cust, sampleSkus(t)), pcfake.WithToken(testToken), pcfake.WithDropRate(1))
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	send := func() (*http.Response, error) {

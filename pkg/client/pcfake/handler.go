@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,15 +23,19 @@ const (
 	routeSubscribedSkus
 	routeLicenseUpdates
 	routeUsers
+	routeUser
+	routeUpdateUser
 	routeUserLicenses
 )
 
 // ServeHTTP serves the calls bulkassign makes:
 //
-//	GET  /v1/customers/{customer-id}/subscribedskus[?licenseGroupIds=Group1&licenseGroupIds=Group2]
-//	POST /v1/customers/{customer-id}/users/{user-id}/licenseupdates
-//	GET  /v1/customers/{customer-id}/users[?size=N[&seekOperation=Next]]
-//	GET  /v1/customers/{customer-id}/users/{user-id}/licenses[?licenseGroupIds=Group1&licenseGroupIds=Group2]
+//	GET   /v1/customers/{customer-id}/subscribedskus[?licenseGroupIds=Group1&licenseGroupIds=Group2]
+//	POST  /v1/customers/{customer-id}/users/{user-id}/licenseupdates
+//	GET   /v1/customers/{customer-id}/users[?size=N[&filter=...][&seekOperation=Next]]
+//	GET   /v1/customers/{customer-id}/users/{user-id}
+//	PATCH /v1/customers/{customer-id}/users/{user-id}
+//	GET   /v1/customers/{customer-id}/users/{user-id}/licenses[?licenseGroupIds=Group1&licenseGroupIds=Group2]
 //
 // Every other path is answered 404. See the package documentation for the order in
 // which a request meets the token check, the rate limit, latency and faults.
@@ -60,22 +63,29 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 	if ex.CorrelationID == "" {
 		ex.CorrelationID = uuid.NewString()
 	}
+	read := isRead(r.Method)
 	s.begin(r.Method)
 	defer s.end(ex)
 	w.Header().Set("MS-RequestId", ex.RequestID)
 	w.Header().Set("MS-CorrelationId", ex.CorrelationID)
 
-	// The token and the rate limit are checked on arrival; the refusal, like every
-	// answer, comes after the latency.
-	if !s.authorized(r.Header.Get("Authorization")) {
-		s.count(func(st *Stats) { st.Unauthorized++ })
+	// The token, MFA and the rate limits are checked on arrival; the refusal, like
+	// every answer, comes after the latency.
+	if refusal := s.authorize(r.Header.Get("Authorization")); refusal != nil {
 		if s.sleep(r.Context()) {
-			s.write(w, ex, unauthorized())
+			s.write(w, ex, refusal)
 		}
 		return
 	}
-	if wait, ok := s.admit(); !ok {
-		s.count(func(st *Stats) { st.Throttled++ })
+	if wait, ok := s.admit(read); !ok {
+		s.count(func(st *Stats) {
+			st.Throttled++
+			if read {
+				st.ReadsThrottled++
+			} else {
+				st.WritesThrottled++
+			}
+		})
 		if s.sleep(r.Context()) {
 			s.write(w, ex, throttled(wait))
 		}
@@ -88,6 +98,10 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 		s.serveLicenseUpdates(w, r, ex)
 	case routeUsers:
 		s.serveUsers(w, r, ex)
+	case routeUser:
+		s.serveUser(w, r, ex)
+	case routeUpdateUser:
+		s.serveUpdateUser(w, r, ex)
 	case routeUserLicenses:
 		s.serveUserLicenses(w, r, ex)
 	default:
@@ -175,6 +189,9 @@ func (s *Server) serveLicenseUpdates(w http.ResponseWriter, r *http.Request, ex 
 	ex.Groups = out.groups
 	s.finish(key, c, out.answer)
 	finished = true
+	if out.notHeld {
+		s.count(func(st *Stats) { st.RefusedRemovals++ })
+	}
 	if out.applied {
 		s.count(func(st *Stats) {
 			st.Applied++
@@ -213,36 +230,21 @@ func decodeLicenseUpdate(w http.ResponseWriter, r *http.Request) (upd partnercen
 	return upd, ""
 }
 
-// authorized checks the Authorization header: a Bearer token, non-empty, that the
-// configured check accepts.
-func (s *Server) authorized(header string) bool {
+// authorize checks the Authorization header: a Bearer token, non-empty, that the
+// configured check accepts (else 401, 800001) and, with WithMFACheck, that carries MFA
+// (else 401, 900421). It returns the refusal, or nil. It counts the refusals.
+func (s *Server) authorize(header string) *answer {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
 	token = strings.TrimSpace(token)
-	return token != "" && s.tokenCheck(token)
-}
-
-// admit takes one token from the rate limiter. Over the limit it takes none and
-// returns the whole seconds (at least 1) until a token will be there.
-func (s *Server) admit() (retryAfter int, ok bool) {
-	s.limMu.Lock()
-	lim := s.limiter
-	s.limMu.Unlock()
-	if lim == nil {
-		return 0, true
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || !s.tokenCheck(token) {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		return unauthorized()
 	}
-	now := time.Now()
-	if lim.AllowN(now, 1) {
-		return 0, true
+	if s.mfaCheck != nil && !s.mfaCheck(token) {
+		s.count(func(st *Stats) { st.Unauthorized++; st.MFARequired++ })
+		return mfaRequired()
 	}
-	missing := 1 - lim.TokensAt(now)
-	secs := 1
-	if l := float64(lim.Limit()); l > 0 {
-		secs = max(int(math.Ceil(missing/l)), 1)
-	}
-	return secs, false
+	return nil
 }
 
 // sleep waits the configured latency (plus a spike, sometimes). It returns false when

@@ -50,8 +50,21 @@ func newFake(t *testing.T, opts ...pcfake.Option) (*pcfake.Server, *http.Client)
 		pcfake.WithCustomer(cust, sampleSkus(t)),
 		pcfake.WithToken(testToken),
 	}, opts...)
-	s := pcfake.New(all...)
+	s := mustNew(t, all...)
 	return s, &http.Client{Transport: s.Transport()}
+}
+
+// mustNew builds a fake, failing the test when New refuses the options.
+func mustNew(t *testing.T, opts ...pcfake.Option) *pcfake.Server {
+	t.Helper()
+	s, err := pcfake.New(opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if s == nil {
+		t.Fatal("New returned no Server and no error")
+	}
+	return s
 }
 
 // reply is an answer read in full.

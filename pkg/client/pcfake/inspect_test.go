@@ -69,7 +69,7 @@ func inspectError(t *testing.T, hc *http.Client, pathAndQuery string, status int
 // reads the state back through every endpoint: each answer must equal what the
 // in-process accessors say.
 func TestInspectionShowsTheLedger(t *testing.T) {
-	fake := pcfake.New(
+	fake := mustNew(t,
 		pcfake.WithCustomer(cust, sampleSkus(t)),
 		pcfake.WithToken(testToken),
 		pcfake.WithHolder(cust, "held@contoso.com", skuE3),

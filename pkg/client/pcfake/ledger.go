@@ -19,6 +19,9 @@ type customer struct {
 	users   map[string]*User   // by lower-cased ID and user principal name; nil: no list
 	list    []*User            // the user list in the order given, for the users GET
 	holders map[string]*holder // by userKey
+	// madeUp holds the users of a customer without a list that a PATCH changed, by
+	// userKey; the others are made up afresh on each call (MakeUser).
+	madeUp map[string]*User
 }
 
 // sku is one subscribed SKU; item's AvailableUnits and ConsumedUnits are the ledger's.
@@ -55,14 +58,14 @@ func newCustomer(id string, items []partnercenter.SubscribedSku) *customer {
 }
 
 // userKey names a user in the ledger: the user's lower-cased ID when the customer has
-// a user list (so that ID and user principal name meet), else the lower-cased path
-// segment. ok is false for a user missing from the list.
+// a user list (so that ID and user principal name meet), else the lower-cased object
+// ID the fake makes up for the path segment (objectIDOf), so that a name and the ID a
+// user GET gave for it meet. ok is false for a user missing from the list.
 func (c *customer) userKey(user string) (key string, ok bool) {
-	lower := strings.ToLower(user)
 	if c.users == nil {
-		return lower, true
+		return strings.ToLower(objectIDOf(user)), true
 	}
-	u := c.users[lower]
+	u := c.users[strings.ToLower(user)]
 	if u == nil {
 		return "", false
 	}
@@ -84,6 +87,7 @@ type outcome struct {
 	answer    *answer
 	applied   bool // answered 201 and committed to the ledger
 	reapplied bool // applied, and an equal body was applied before for this user
+	notHeld   bool // refused: a removal of a SKU the user does not hold (strict removals)
 	groups    []string
 }
 
@@ -107,52 +111,9 @@ func (s *Server) apply(customerID, user string, upd partnercenter.LicenseUpdate,
 		return outcome{answer: invalidInput("The license update names no license to assign and none to remove.")}
 	}
 
-	// Resolve and validate everything before touching the ledger.
-	type assignment struct {
-		k     *sku
-		plans []string
-	}
-	var groups []string
-	addGroup := func(g string) {
-		if !slices.Contains(groups, g) {
-			groups = append(groups, g)
-		}
-	}
-	removes := make([]*sku, 0, len(upd.LicensesToRemove))
-	for i, id := range upd.LicensesToRemove {
-		k := c.skus[strings.ToLower(id)]
-		if k == nil {
-			return outcome{answer: unknownSku(c.id, fmt.Sprintf("licensesToRemove[%d]", i), id), groups: sorted(groups)}
-		}
-		addGroup(k.group)
-		removes = append(removes, k)
-	}
-	assigns := make([]assignment, 0, len(upd.LicensesToAssign))
-	for i, la := range upd.LicensesToAssign {
-		k := c.skus[strings.ToLower(la.SkuID)]
-		if k == nil {
-			return outcome{answer: unknownSku(c.id, fmt.Sprintf("licensesToAssign[%d].skuId", i), la.SkuID), groups: sorted(groups)}
-		}
-		addGroup(k.group)
-		var plans []string
-		for _, p := range la.ExcludedPlans {
-			canon, ok := k.plans[strings.ToLower(p)]
-			if !ok {
-				return outcome{answer: errorAnswer(http.StatusBadRequest, codeInvalidInput,
-					fmt.Sprintf("Service plan %s in licensesToAssign[%d].excludedPlans is not a service plan of product SKU %s.", p, i, k.id()),
-					p), groups: sorted(groups)}
-			}
-			if !slices.Contains(plans, canon) {
-				plans = append(plans, canon)
-			}
-		}
-		assigns = append(assigns, assignment{k, plans})
-	}
-	groups = sorted(groups)
-	if len(groups) > 1 {
-		return outcome{answer: errorAnswer(http.StatusBadRequest, codeInvalidInput,
-			fmt.Sprintf("A license update may carry licenses of one license group only; this one mixes %s.", strings.Join(groups, " and ")),
-			groups...), groups: groups}
+	removes, assigns, groups, refusal := c.resolve(upd)
+	if refusal != nil {
+		return outcome{answer: refusal, groups: groups}
 	}
 	if len(assigns) > 0 {
 		if a := c.refuseAssignment(user); a != nil {
@@ -160,11 +121,19 @@ func (s *Server) apply(customerID, user string, upd partnercenter.LicenseUpdate,
 		}
 	}
 
-	// Play the update on a copy: removals first, then assignments.
 	var held map[string][]string
 	if h := c.holders[key]; h != nil {
 		held = h.skus
 	}
+	if s.behaviour.strictRemovals {
+		for _, k := range removes {
+			if _, ok := held[k.id()]; !ok {
+				return outcome{answer: notHeld(user, k.id()), notHeld: true, groups: groups}
+			}
+		}
+	}
+
+	// Play the update on a copy: removals first, then assignments.
 	next := make(map[string][]string, len(held)+len(assigns))
 	for id, plans := range held {
 		next[id] = plans
@@ -202,6 +171,60 @@ func (s *Server) apply(customerID, user string, upd partnercenter.LicenseUpdate,
 	_, seen := s.fingerprints[fp]
 	s.fingerprints[fp] = struct{}{}
 	return outcome{answer: licenseUpdateAnswer(upd), applied: true, reapplied: seen, groups: groups}
+}
+
+// assignment is one license to assign, resolved: the SKU and the excluded plan IDs
+// as the catalogue spells them.
+type assignment struct {
+	k     *sku
+	plans []string
+}
+
+// resolve finds the SKUs and plans a license update names, before anything touches
+// the ledger: an unknown SKU or plan, or a mix of license groups, is the refusal. groups
+// are the license groups met, sorted.
+func (c *customer) resolve(upd partnercenter.LicenseUpdate) (removes []*sku, assigns []assignment, groups []string, refusal *answer) {
+	addGroup := func(g string) {
+		if !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	removes = make([]*sku, 0, len(upd.LicensesToRemove))
+	for i, id := range upd.LicensesToRemove {
+		k := c.skus[strings.ToLower(id)]
+		if k == nil {
+			return nil, nil, sorted(groups), unknownSku(c.id, fmt.Sprintf("licensesToRemove[%d]", i), id)
+		}
+		addGroup(k.group)
+		removes = append(removes, k)
+	}
+	assigns = make([]assignment, 0, len(upd.LicensesToAssign))
+	for i, la := range upd.LicensesToAssign {
+		k := c.skus[strings.ToLower(la.SkuID)]
+		if k == nil {
+			return nil, nil, sorted(groups), unknownSku(c.id, fmt.Sprintf("licensesToAssign[%d].skuId", i), la.SkuID)
+		}
+		addGroup(k.group)
+		var plans []string
+		for _, p := range la.ExcludedPlans {
+			canon, ok := k.plans[strings.ToLower(p)]
+			if !ok {
+				return nil, nil, sorted(groups), errorAnswer(http.StatusBadRequest, codeInvalidInput,
+					fmt.Sprintf("Service plan %s in licensesToAssign[%d].excludedPlans is not a service plan of product SKU %s.", p, i, k.id()), p)
+			}
+			if !slices.Contains(plans, canon) {
+				plans = append(plans, canon)
+			}
+		}
+		assigns = append(assigns, assignment{k, plans})
+	}
+	groups = sorted(groups)
+	if len(groups) > 1 {
+		return nil, nil, groups, errorAnswer(http.StatusBadRequest, codeInvalidInput,
+			fmt.Sprintf("A license update may carry licenses of one license group only; this one mixes %s.", strings.Join(groups, " and ")),
+			groups...)
+	}
+	return removes, assigns, groups, nil
 }
 
 // fingerprint hashes a customer, a user and a license update in a canonical form (IDs

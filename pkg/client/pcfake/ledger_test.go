@@ -2,10 +2,12 @@ package pcfake_test
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
@@ -162,7 +164,7 @@ func TestSubscribedSkusGroupFilter(t *testing.T) {
 		}
 	})
 	t.Run("no match", func(t *testing.T) {
-		s := pcfake.New(pcfake.WithCustomer(cust, sampleSkus(t)[:2]))
+		s := mustNew(t, pcfake.WithCustomer(cust, sampleSkus(t)[:2]))
 		hc := &http.Client{Transport: s.Transport()}
 		r := getSkus(t, hc, "licenseGroupIds=Group2")
 		coll := decodeSkus(t, r)
@@ -183,31 +185,48 @@ func TestWithHolderConsumesAUnit(t *testing.T) {
 	wantUnits(t, s, skuE3, 4800, 1200)
 }
 
-func TestNewPanicsOnInconsistentOptions(t *testing.T) {
+func TestNewRejectsInconsistentOptions(t *testing.T) {
 	skus := sampleSkus(t)
-	tests := map[string][]pcfake.Option{
-		"holder of unknown customer": {pcfake.WithHolder("nobody", "u", skuE3)},
-		"holder of unknown SKU":      {pcfake.WithCustomer(cust, skus), pcfake.WithHolder(cust, "u", "nope")},
-		"holder beyond units":        {pcfake.WithCustomer(cust, skus), pcfake.WithHolder(cust, "u1", skuAXTask), pcfake.WithHolder(cust, "u2", skuAXTask)},
-		"holder not in user list":    {pcfake.WithCustomer(cust, skus), pcfake.WithUsers(cust, []pcfake.User{{ID: "1"}}), pcfake.WithHolder(cust, "2", skuE3)},
-		"users of unknown customer":  {pcfake.WithUsers(cust, []pcfake.User{{ID: "1"}})},
-		"bad catalogue":              {pcfake.WithCustomer(cust, []partnercenter.SubscribedSku{{}})},
+	tests := map[string]struct {
+		opts []pcfake.Option
+		want []string // fragments of the error, one per problem
+	}{
+		"holder of unknown customer": {[]pcfake.Option{pcfake.WithHolder("nobody", "u", skuE3)}, []string{"WithHolder", "no customer nobody"}},
+		"holder of unknown SKU":      {[]pcfake.Option{pcfake.WithCustomer(cust, skus), pcfake.WithHolder(cust, "u", "nope")}, []string{`no SKU "nope"`}},
+		"holder beyond units": {[]pcfake.Option{pcfake.WithCustomer(cust, skus), pcfake.WithHolder(cust, "u1", skuAXTask), pcfake.WithHolder(cust, "u2", skuAXTask)},
+			[]string{"no available unit left for u2"}},
+		"holder not in user list":    {[]pcfake.Option{pcfake.WithCustomer(cust, skus), pcfake.WithUsers(cust, []pcfake.User{{ID: "1"}}), pcfake.WithHolder(cust, "2", skuE3)}, []string{`no user "2"`}},
+		"holding of an unknown plan": {[]pcfake.Option{pcfake.WithCustomer(cust, skus), pcfake.WithHolding(cust, "u", skuE3, []string{"nope"})}, []string{"WithHolding", `excluded plan "nope"`}},
+		"users of unknown customer":  {[]pcfake.Option{pcfake.WithUsers(cust, []pcfake.User{{ID: "1"}})}, []string{"WithUsers", "no such customer"}},
+		"user without an ID":         {[]pcfake.Option{pcfake.WithCustomer(cust, skus), pcfake.WithUsers(cust, []pcfake.User{{UserPrincipalName: "a@b.c"}})}, []string{"has no ID"}},
+		"bad catalogue":              {[]pcfake.Option{pcfake.WithCustomer(cust, []partnercenter.SubscribedSku{{}})}, []string{"WithCustomer", "productSku.id is empty"}},
+		"empty customer ID":          {[]pcfake.Option{pcfake.WithCustomer(" ", skus)}, []string{"customer ID is empty"}},
+		"nil option":                 {[]pcfake.Option{nil}, []string{"option 1 is nil"}},
+		"nil checks":                 {[]pcfake.Option{pcfake.WithTokenCheck(nil), pcfake.WithMFACheck(nil)}, []string{"WithTokenCheck", "WithMFACheck"}},
+		"shares out of range": {[]pcfake.Option{pcfake.WithFailureRate(1.5), pcfake.WithDropRate(-0.1), pcfake.WithLatencySpikes(math.NaN(), time.Second)},
+			[]string{"WithFailureRate: share 1.5", "WithDropRate: share -0.1", "WithLatencySpikes: share NaN"}},
+		"negative durations": {[]pcfake.Option{pcfake.WithLatency(-time.Second, 0), pcfake.WithLatencySpikes(0.5, -time.Second)}, []string{"WithLatency:", "WithLatencySpikes: spike"}},
+		"bad rates": {[]pcfake.Option{pcfake.WithRateLimit(-1, 1), pcfake.WithReadRateLimit(math.Inf(1), 1), pcfake.WithWriteRateLimit(math.NaN(), 1)},
+			[]string{"WithRateLimit: rate -1", "WithReadRateLimit: rate +Inf", "WithWriteRateLimit: rate NaN"}},
 	}
-	for name, opts := range tests {
+	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Fatal("New did not panic")
+			s, err := pcfake.New(tc.opts...)
+			if err == nil || s != nil {
+				t.Fatalf("New = %v, %v; want no Server and an error", s, err)
+			}
+			for _, frag := range tc.want {
+				if !strings.Contains(err.Error(), frag) {
+					t.Errorf("error %q does not say %q", err, frag)
 				}
-			}()
-			pcfake.New(opts...)
+			}
 		})
 	}
 }
 
 func TestWithCustomerDeepCopies(t *testing.T) {
 	skus := sampleSkus(t)
-	s := pcfake.New(pcfake.WithCustomer(cust, skus), pcfake.WithCustomer("other", skus))
+	s := mustNew(t, pcfake.WithCustomer(cust, skus), pcfake.WithCustomer("other", skus))
 	hc := &http.Client{Transport: s.Transport()}
 	for i := range skus {
 		skus[i].AvailableUnits = 0
@@ -272,7 +291,7 @@ func TestCustomerIDIsCaseInsensitive(t *testing.T) {
 }
 
 func TestAddHolderSeedsTheLedgerAfterConstruction(t *testing.T) {
-	s := pcfake.New(pcfake.WithCustomer(pcfake.DefaultCustomerID, []partnercenter.SubscribedSku{{
+	s := mustNew(t, pcfake.WithCustomer(pcfake.DefaultCustomerID, []partnercenter.SubscribedSku{{
 		AvailableUnits: 1, TotalUnits: 1,
 		ProductSku: partnercenter.ProductSku{ID: "6fd2c87f-b296-42f0-b197-1e91e994b900", Name: "E3", LicenseGroupID: "group1"},
 	}}))

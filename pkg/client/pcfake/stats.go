@@ -12,20 +12,37 @@ import (
 // Stats counts what the fake has seen since New. Every request counts in Requests;
 // the other counters say what became of it.
 type Stats struct {
-	Requests     int // every request received
-	Gets         int // requests with method GET
-	Posts        int // requests with method POST
-	Applied      int // licenseupdates POSTs processed and answered 201 (dropped ones included)
-	Replayed     int // answered from a repeated MS-RequestId, without processing again
-	Reapplied    int // applied POSTs with a new request ID whose body equals one applied before for the same customer and user
-	Throttled    int // answered 429
-	Failed       int // answered 500 or 503 by WithFailureRate, not applied
-	Dropped      int // applied, then the connection dropped without an answer (WithDropRate)
-	Unauthorized int // answered 401
+	Requests int // every request received
+	Gets     int // requests with method GET
+	Posts    int // requests with method POST
+	Patches  int // requests with method PATCH
+	// Reads counts the requests the read budget counts (GET, HEAD); Writes every
+	// other (POST, PATCH...). Reads+Writes == Requests.
+	Reads     int
+	Writes    int
+	Applied   int // licenseupdates POSTs processed and answered 201 (dropped ones included)
+	Replayed  int // answered from a repeated MS-RequestId, without processing again
+	Reapplied int // applied POSTs with a new request ID whose body equals one applied before for the same customer and user
+	Throttled int // answered 429 (ReadsThrottled + WritesThrottled)
+	// ReadsThrottled and WritesThrottled count the 429s of reads and of writes.
+	ReadsThrottled  int
+	WritesThrottled int
+	Failed          int // answered 500 or 503 by WithFailureRate, not applied
+	Dropped         int // applied, then the connection dropped without an answer (WithDropRate)
+	Unauthorized    int // answered 401, MFARequired included
+	MFARequired     int // answered 401 with code 900421 (WithMFACheck)
+	// RefusedRemovals counts licenseupdates POSTs refused because a removal named a SKU
+	// the user does not hold (WithStrictRemovals).
+	RefusedRemovals int
 	// UserListings counts users GETs answered 200 with a first page (no
 	// seekOperation): one per listing of a customer's users, however many pages it has.
 	UserListings int
-	UserPages    int // users GETs answered 200, first pages and next pages alike
+	// DeletedUserListings counts, among UserListings, those of deleted users only (the
+	// UserState filter).
+	DeletedUserListings int
+	UserPages           int // users GETs answered 200, first pages and next pages alike
+	UserLookups         int // user GETs (one user) answered 200
+	UserUpdates         int // user PATCHes answered 200
 	// UserLicenseLookups counts user licenses GETs answered 200.
 	UserLicenseLookups int
 	InFlight           int // requests being served now
@@ -51,6 +68,9 @@ type Request struct {
 	// Body is a POST's body as decoded; empty when the request was refused before its
 	// body was read (401, 429).
 	Body partnercenter.LicenseUpdate
+	// UsageLocation is the usageLocation of a user PATCH's body as sent ("" when it had
+	// none or was not read).
+	UsageLocation string
 }
 
 // Stats returns a snapshot of the counters.
@@ -79,6 +99,13 @@ func (s *Server) begin(method string) {
 		s.stats.Gets++
 	case http.MethodPost:
 		s.stats.Posts++
+	case http.MethodPatch:
+		s.stats.Patches++
+	}
+	if isRead(method) {
+		s.stats.Reads++
+	} else {
+		s.stats.Writes++
 	}
 	s.stats.InFlight++
 	s.stats.MaxInFlight = max(s.stats.MaxInFlight, s.stats.InFlight)

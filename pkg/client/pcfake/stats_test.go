@@ -33,7 +33,7 @@ func TestCounters(t *testing.T) {
 		wantError(t, postUpdate(t, hc, "u9", "", assign("nope")), http.StatusBadRequest, "800002")
 		do(t, hc, call{method: http.MethodGet, path: skusPath(cust, ""), token: ptr("")})
 		want := pcfake.Stats{
-			Requests: 6, Gets: 2, Posts: 4, Applied: 3, Unauthorized: 1, InFlight: 0, MaxInFlight: 4,
+			Requests: 6, Gets: 2, Posts: 4, Reads: 2, Writes: 4, Applied: 3, Unauthorized: 1, InFlight: 0, MaxInFlight: 4,
 			ByStatus: map[int]int{200: 1, 201: 3, 400: 1, 401: 1},
 		}
 		if st := s.Stats(); !reflect.DeepEqual(st, want) {
@@ -49,7 +49,7 @@ func TestCounters(t *testing.T) {
 }
 
 func TestCountersUnderConcurrencyOverTheNetwork(t *testing.T) {
-	fake := pcfake.New(pcfake.WithCustomer(cust, sampleSkus(t)))
+	fake := mustNew(t, pcfake.WithCustomer(cust, sampleSkus(t)))
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	var wg sync.WaitGroup

@@ -1,85 +1,65 @@
 package pcfake
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"math"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
-
-	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
-)
-
-// Page sizes of the users GET.
-const (
-	defaultUserPageSize = 100
-	maxUserPageSize     = 500
 )
 
 // generatedUserDomain is the domain GenerateUsers uses when given none.
 const generatedUserDomain = "contoso.onmicrosoft.com"
 
-// userItem is one user in a users GET answer.
-type userItem struct {
-	ID                string            `json:"id"`
-	UserPrincipalName string            `json:"userPrincipalName"`
-	DisplayName       string            `json:"displayName"`
-	UsageLocation     string            `json:"usageLocation"`
-	State             string            `json:"state"`
-	Attributes        partnercenter.Attributes `json:"attributes"`
+// userNamespace is the UUID namespace of the object IDs the fake makes up for users
+// known only by name (version 5 UUIDs of the lower-cased name).
+var userNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/bulkassign/bulkassign/pkg/client/pcfake#users"))
+
+// MakeUser returns the user the fake makes up for a customer without a user list
+// (WithUsers), as a user GET answers it: name is trimmed; the ID is name when it is a
+// GUID (8-4-4-4-12 hexadecimal digits), else a version 5 UUID of the lower-cased name
+// (stable: the same name always gives the same ID, whatever its case); the user
+// principal name and the display name are name when it holds an "@", else empty and
+// name; the usage location is US and the state active. ReadUsersCSV makes up missing
+// IDs the same way, and a fake seeded from a list of names can use it:
+//
+//	for _, name := range names {
+//		users = append(users, pcfake.MakeUser(name))
+//	}
+func MakeUser(name string) User {
+	name = strings.TrimSpace(name)
+	u := User{ID: objectIDOf(name), DisplayName: name, UsageLocation: "US", State: "active"}
+	if strings.Contains(name, "@") {
+		u.UserPrincipalName = name
+	}
+	return u
 }
 
-// linkHeader is one header a link asks the caller to send.
-type linkHeader struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
+// objectIDOf is the object ID of a user known by name: name itself when it is a GUID,
+// else a version 5 UUID of the lower-cased name.
+func objectIDOf(name string) string {
+	if isGUID(name) {
+		return name
+	}
+	return uuid.NewSHA1(userNamespace, []byte(strings.ToLower(name))).String()
 }
 
-// link is a link of a collection answer; URI is relative to /v1.
-type link struct {
-	URI     string       `json:"uri"`
-	Method  string       `json:"method"`
-	Headers []linkHeader `json:"headers"`
-}
-
-type userLinks struct {
-	Self link  `json:"self"`
-	Next *link `json:"next,omitempty"`
-}
-
-// userPage is the body of a users GET: one page of the customer's users.
-type userPage struct {
-	TotalCount int               `json:"totalCount"` // the items on this page
-	Items      []userItem        `json:"items"`
-	Links      userLinks         `json:"links"`
-	Attributes partnercenter.Attributes `json:"attributes"`
-}
-
-// licenseItem is one license a user holds, in a user licenses GET answer.
-type licenseItem struct {
-	ProductSku   partnercenter.ProductSku    `json:"productSku"`
-	ServicePlans []partnercenter.ServicePlan `json:"servicePlans"`
-	Attributes   partnercenter.Attributes    `json:"attributes"`
-}
-
-type licenseCollection struct {
-	TotalCount int               `json:"totalCount"`
-	Items      []licenseItem     `json:"items"`
-	Attributes partnercenter.Attributes `json:"attributes"`
+// isGUID reports whether s is a GUID in its usual form, 8-4-4-4-12 hexadecimal digits.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
 }
 
 // AddUsers adds users to a customer's user list from now on, as WithUsers does at
 // construction (a demo adds the users it generates this way). A customer without a
 // list gets one, even from an empty users: from then on only listed users exist. It
-// returns the error for which WithUsers would make New panic, and then adds no one.
+// returns the error for which WithUsers would make New fail, and then adds no one.
 func (s *Server) AddUsers(customerID string, users []User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,6 +105,34 @@ func (s *Server) addUsers(customerID string, users []User) error {
 	return nil
 }
 
+// findUser finds the user a user GET or PATCH names, by ID or user principal name as
+// the behaviour allows; nil when the API would answer 60002. For a customer without a
+// list it is the user a PATCH changed, or a new made-up one (MakeUser): the caller may
+// change a listed or remembered user (under s.mu), not a new made-up one (madeUp).
+func (c *customer) findUser(seg string, b behaviour) (u *User, madeUp bool) {
+	if c.users == nil {
+		if b.objectIDLookupsOnly && !isGUID(seg) {
+			return nil, false
+		}
+		if u := c.madeUp[strings.ToLower(objectIDOf(seg))]; u != nil {
+			return u, false
+		}
+		mu := MakeUser(seg)
+		mu.ID = objectIDOf(seg) // the segment untrimmed, as the ledger knows it
+		return &mu, true
+	}
+	u = c.users[strings.ToLower(seg)]
+	switch {
+	case u == nil:
+		return nil, false
+	case b.objectIDLookupsOnly && !strings.EqualFold(u.ID, seg):
+		return nil, false
+	case isInactive(u.State) && !b.deletedFoundByID:
+		return nil, false
+	}
+	return u, false
+}
+
 // refuseAssignment returns the answer refusing an assignment to user, a user on the
 // customer's list, or nil when the user may be assigned licenses: an inactive user or
 // one without a usage location may not. A customer without a list refuses no one.
@@ -146,197 +154,6 @@ func (c *customer) refuseAssignment(user string) *answer {
 
 func isInactive(state string) bool {
 	return strings.EqualFold(strings.TrimSpace(state), "inactive")
-}
-
-// serveUsers answers a users GET: one page of the customer's user list.
-func (s *Server) serveUsers(w http.ResponseWriter, r *http.Request, ex *Request) {
-	if !s.sleep(r.Context()) || s.injectFailure(w, ex) {
-		return
-	}
-	q := r.URL.Query()
-	size, err := pageSize(queryValues(q, "size"))
-	if err != nil {
-		s.write(w, ex, invalidInput(err.Error()))
-		return
-	}
-	next := false
-	if seek := queryValues(q, "seekOperation"); len(seek) > 0 {
-		if !strings.EqualFold(seek[0], "Next") {
-			s.write(w, ex, invalidInput(fmt.Sprintf(
-				"seekOperation %q is not supported: request links.next as the previous page gave it.", seek[0])))
-			return
-		}
-		next = true
-	}
-	a := s.usersPage(ex.Customer, size, next, r.Header.Get("MS-ContinuationToken"))
-	if a.status == http.StatusOK {
-		s.count(func(st *Stats) {
-			st.UserPages++
-			if !next {
-				st.UserListings++
-			}
-		})
-	}
-	s.write(w, ex, a)
-}
-
-// pageSize reads the size query value: absent, the default; above the maximum, the
-// maximum; else a whole number from 1.
-func pageSize(values []string) (int, error) {
-	if len(values) == 0 {
-		return defaultUserPageSize, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(values[0]))
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("size %q is not a whole number from 1 to %d.", values[0], maxUserPageSize)
-	}
-	return min(n, maxUserPageSize), nil
-}
-
-// usersPage answers one page of a customer's users: the first, or with next the one
-// at which token points.
-func (s *Server) usersPage(customerID string, size int, next bool, token string) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.customers[strings.ToLower(customerID)]
-	if c == nil {
-		return customerNotFound(customerID)
-	}
-	key := strings.ToLower(c.id)
-	offset := 0
-	if next {
-		token = strings.TrimSpace(token)
-		if token == "" {
-			return invalidInput("seekOperation=Next needs the MS-ContinuationToken header that links.next of the previous page lists.")
-		}
-		off, ok := s.readContinuationToken(key, token)
-		if !ok || off > len(c.list) {
-			return invalidInput("The MS-ContinuationToken header is not a continuation token of this customer's user list.")
-		}
-		offset = off
-	}
-	end := min(offset+size, len(c.list))
-	page := userPage{
-		Items:      make([]userItem, 0, end-offset),
-		Attributes: partnercenter.Attributes{ObjectType: "Collection"},
-	}
-	for _, u := range c.list[offset:end] {
-		state := u.State
-		if strings.TrimSpace(state) == "" {
-			state = "active"
-		}
-		page.Items = append(page.Items, userItem{
-			ID:                u.ID,
-			UserPrincipalName: u.UserPrincipalName,
-			DisplayName:       u.DisplayName,
-			UsageLocation:     u.UsageLocation,
-			State:             state,
-			Attributes:        partnercenter.Attributes{ObjectType: "CustomerUser"},
-		})
-	}
-	page.TotalCount = len(page.Items)
-	self := "/customers/" + url.PathEscape(c.id) + "/users?size=" + strconv.Itoa(size)
-	page.Links.Self = link{URI: self, Method: http.MethodGet, Headers: []linkHeader{}}
-	if end < len(c.list) {
-		page.Links.Next = &link{
-			URI:     self + "&seekOperation=Next",
-			Method:  http.MethodGet,
-			Headers: []linkHeader{{Key: "MS-ContinuationToken", Value: s.continuationToken(key, end)}},
-		}
-	}
-	return jsonAnswer(http.StatusOK, page)
-}
-
-// continuationToken makes the opaque token that points at offset in a customer's user
-// list: the offset and a MAC binding it to this Server and the customer, so that a
-// token of another customer, or of another Server, is refused.
-func (s *Server) continuationToken(customerKey string, offset int) string {
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+binary.MaxVarintLen64), s.tokenMAC(customerKey, offset))
-	b = binary.AppendUvarint(b, uint64(offset))
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// readContinuationToken returns the offset a token of continuationToken points at.
-func (s *Server) readContinuationToken(customerKey, token string) (offset int, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) < 9 {
-		return 0, false
-	}
-	off, n := binary.Uvarint(b[8:])
-	if n <= 0 || 8+n != len(b) || off > math.MaxInt32 {
-		return 0, false
-	}
-	if binary.BigEndian.Uint64(b[:8]) != s.tokenMAC(customerKey, int(off)) {
-		return 0, false
-	}
-	return int(off), true
-}
-
-func (s *Server) tokenMAC(customerKey string, offset int) uint64 {
-	return maphash.String(s.hashSeed, "users|"+customerKey+"|"+strconv.Itoa(offset))
-}
-
-// serveUserLicenses answers a user licenses GET: the licenses the user holds in the
-// ledger, of the license groups asked for (none: group1, as the service does).
-func (s *Server) serveUserLicenses(w http.ResponseWriter, r *http.Request, ex *Request) {
-	if !s.sleep(r.Context()) || s.injectFailure(w, ex) {
-		return
-	}
-	groups, err := parseGroups(queryValues(r.URL.Query(), "licenseGroupIds"))
-	if err != nil {
-		s.write(w, ex, invalidInput(err.Error()+"."))
-		return
-	}
-	if groups == nil {
-		groups = []string{"group1"}
-	}
-	ex.Groups = groups
-	a := s.userLicenses(ex.Customer, ex.User, groups)
-	if a.status == http.StatusOK {
-		s.count(func(st *Stats) { st.UserLicenseLookups++ })
-	}
-	s.write(w, ex, a)
-}
-
-// userLicenses lists what one user holds, in catalogue order, each SKU with its
-// service plans less the excluded ones.
-func (s *Server) userLicenses(customerID, user string, groups []string) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.customers[strings.ToLower(customerID)]
-	if c == nil {
-		return customerNotFound(customerID)
-	}
-	key, ok := c.userKey(user)
-	if !ok {
-		return userNotFound(c.id, user)
-	}
-	coll := licenseCollection{
-		Items:      []licenseItem{},
-		Attributes: partnercenter.Attributes{ObjectType: "Collection"},
-	}
-	h := c.holders[key]
-	if h != nil {
-		for _, k := range c.order {
-			excluded, held := h.skus[k.id()]
-			if !held || !containsFold(groups, k.group) {
-				continue
-			}
-			plans := make([]partnercenter.ServicePlan, 0, len(k.item.ServicePlans))
-			for _, p := range k.item.ServicePlans {
-				if !containsFold(excluded, p.ID) {
-					plans = append(plans, p)
-				}
-			}
-			coll.Items = append(coll.Items, licenseItem{
-				ProductSku:   k.item.ProductSku,
-				ServicePlans: plans,
-				Attributes:   partnercenter.Attributes{ObjectType: "License"},
-			})
-		}
-	}
-	coll.TotalCount = len(coll.Items)
-	return jsonAnswer(http.StatusOK, coll)
 }
 
 // queryValues returns the values of a query parameter named in any case.
