@@ -14,7 +14,7 @@ import (
 
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/job"
-	"github.com/bulkassign/bulkassign/pkg/planner"
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/samples"
 )
 
@@ -130,7 +130,7 @@ func (m *Main) buildPartnerCenterFake(ctx context.Context, f *fakeFlags) (http.H
 	}
 	var ids []string
 	for _, id := range strings.Split(f.customers, ",") {
-		if id = strings.TrimSpace(id); !planner.IsGUID(id) {
+		if id = strings.TrimSpace(id); !client.IsGUID(id) {
 			return nil, nil, usageError("--customer %q: not a customer ID (a GUID)", id)
 		}
 		ids = append(ids, id)

@@ -170,7 +170,7 @@ func (p *Plan) Row(i int) Row {
 	}
 	if r.aux > 0 {
 		row.UserID = p.userID(&p.userRecs[r.aux-1])
-	} else if IsGUID(row.User) {
+	} else if client.IsGUID(row.User) {
 		row.UserID = row.User
 	}
 	row.Status, row.Reason = p.status(r, &row)

@@ -121,7 +121,7 @@ func newCustomerReads(b *builder, c int32, upds []int32) *customerReads {
 		if r.firstOfName(k) {
 			r.distinct = append(r.distinct, u)
 			h := b.rows.at(int(r.head[u]))
-			if IsGUID(string(b.users.bytes(h.user, h.userLen))) {
+			if client.IsGUID(string(b.users.bytes(h.user, h.userLen))) {
 				r.byID = true
 			} else {
 				r.byName = true
@@ -275,9 +275,9 @@ func foundByName(names []string, u *client.User) bool {
 	byName := false
 	for _, n := range names {
 		switch {
-		case IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.ID)):
+		case client.IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.ID)):
 			return false
-		case !IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.PrincipalName)):
+		case !client.IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.PrincipalName)):
 			byName = true
 		}
 	}
@@ -329,7 +329,7 @@ func (r *customerReads) missingLocked(upnOnly bool) int {
 			continue
 		}
 		h := r.b.rows.at(int(r.head[u]))
-		if !upnOnly || !IsGUID(string(r.b.users.bytes(h.user, h.userLen))) {
+		if !upnOnly || !client.IsGUID(string(r.b.users.bytes(h.user, h.userLen))) {
 			n++
 		}
 	}

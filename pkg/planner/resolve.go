@@ -287,7 +287,7 @@ func (b *builder) spelling(text string) int32 {
 	}
 	text = strings.Clone(text)
 	i := int32(len(b.custSpell))
-	b.custSpell = append(b.custSpell, custSpelling{text: text, valid: IsGUID(text), cust: -1})
+	b.custSpell = append(b.custSpell, custSpelling{text: text, valid: client.IsGUID(text), cust: -1})
 	b.custSpellIdx[text] = i
 	return i
 }

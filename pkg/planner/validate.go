@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"slices"
 	"strings"
 	"unicode"
@@ -26,46 +27,10 @@ func fieldProblem(v string) string {
 	return ""
 }
 
-// IsGUID reports whether s is a GUID in its 36-character form, such as
-// 0c39d6d5-c70d-4c55-bc02-f620844f3fd1, in either case. It looks each byte up in a
-// table of 256 entries, without a branch per kind of character.
-func IsGUID(s string) bool {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return false
-	}
-	var bad byte
-	for _, i := range guidHexAt {
-		bad |= notHex[s[i]]
-	}
-	return bad == 0
-}
-
-// guidHexAt are the positions of the hex digits of a GUID.
-var guidHexAt = func() (at [32]uint8) {
-	j := 0
-	for i := range 36 {
-		if i != 8 && i != 13 && i != 18 && i != 23 {
-			at[j] = uint8(i)
-			j++
-		}
-	}
-	return at
-}()
-
-// notHex is 1 for every byte that is not a hex digit.
-var notHex = func() (t [256]byte) {
-	for c := range t {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			t[c] = 1
-		}
-	}
-	return t
-}()
-
 // userProblem reports why u (trimmed, not empty) is neither a user object ID nor a
 // plausible user principal name, or "".
 func userProblem(u string) string {
-	if IsGUID(u) {
+	if client.IsGUID(u) {
 		return ""
 	}
 	switch u[0] {

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
 )
@@ -90,35 +89,22 @@ func checkChange(ch client.Change) error {
 		return errors.New("no user")
 	case len(ch.Assign) == 0 && len(ch.Remove) == 0:
 		return ErrNothingToChange
-	case ch.UsageLocation != "" && !countryCode(ch.UsageLocation):
+	case ch.UsageLocation != "" && !client.IsCountryCode(ch.UsageLocation):
 		return fmt.Errorf("usage location %q: must be a two-letter country code such as US", ch.UsageLocation)
 	}
 	for _, a := range ch.Assign {
 		for _, id := range append([]string{a.SkuID}, a.DisabledPlans...) {
-			if !isGUID(id) {
+			if !client.IsGUID(id) {
 				return fmt.Errorf("%q is not a SKU or service plan ID (a GUID)", id)
 			}
 		}
 	}
 	for _, id := range ch.Remove {
-		if !isGUID(id) {
+		if !client.IsGUID(id) {
 			return fmt.Errorf("%q is not a SKU ID (a GUID)", id)
 		}
 	}
 	return nil
-}
-
-// countryCode reports whether s is two ASCII letters.
-func countryCode(s string) bool {
-	return len(s) == 2 && isLetter(s[0]) && isLetter(s[1])
-}
-
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-// isGUID reports whether s is a GUID in its 36-character form.
-func isGUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
 }
 
 // assignBody is the assignLicense body of ch, every list present.

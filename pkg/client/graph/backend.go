@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/google/uuid"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
 )
@@ -33,11 +32,10 @@ const RequestIDHeader = "client-request-id"
 // customers' tenants under GDAP: a customer is its tenant ID, and every call of a
 // customer is made with a token for that tenant. See the package documentation.
 type Backend struct {
-	core     *client.Client // every call but the $batch envelopes
-	envelope *client.Client // $batch envelopes: one attempt each, retried item by item
-	names    Names
-	policy   client.RetryPolicy
-	linger   lingerConfig
+	core   *client.Client
+	names  Names
+	policy client.RetryPolicy
+	linger lingerConfig
 
 	mu     sync.Mutex
 	queues map[string]*queue // lower-cased tenant -> writes waiting for a $batch
@@ -48,49 +46,25 @@ type Backend struct {
 // (RequestIDHeader) and return-client-request-id: true. A per-tenant token source
 // (client.WithTokens, asked with the customer's tenant ID, for Scope) is required;
 // a limiter (client.WithLimiter with a client.Pacing PerTenant) paces every call,
-// each batched write as its own call. WithNames sets the product names table
+// each batched write as its own call. UseNames sets the product names table
 // (DefaultNames by default).
 func NewBackend(opts ...client.Option) (*Backend, error) {
-	var set settings
-	var built []*client.Client
-	defer func() {
-		for _, c := range built {
-			pending.Delete(c) // what a failed client.New left behind
-		}
-	}()
-	all := []client.Option{
-		track(&built),
+	all := append([]client.Option{
 		client.WithBaseURL(DefaultBaseURL),
 		client.WithRequestIDHeader(RequestIDHeader),
 		client.WithHeader("return-client-request-id", "true"),
-		// Both cores share one correlation ID, unless opts set another for both.
-		client.WithCorrelationID(uuid.NewString()),
-	}
-	all = append(append(all, opts...), capture(&set))
+	}, opts...)
 	core, err := client.New(all...)
 	if err != nil {
 		return nil, fmt.Errorf("new Graph backend: %w", err)
 	}
-	// The $batch envelope makes one attempt: a dropped $batch leaves its items in
-	// doubt, and only the items' own retries know whether to send them again.
-	once := client.DefaultRetryPolicy()
-	once.MaxAttempts = 1
-	envelope, err := client.New(append(all[:len(all):len(all)], client.WithRetryPolicy(once))...)
-	if err != nil {
-		return nil, fmt.Errorf("new Graph backend: %w", err)
-	}
-	b := &Backend{
-		core:     core,
-		envelope: envelope,
-		names:    set.names,
-		policy:   client.DefaultRetryPolicy(),
-		linger:   defaultLinger,
-		queues:   map[string]*queue{},
-	}
-	if b.names == nil {
-		b.names = DefaultNames()
-	}
-	return b, nil
+	return &Backend{
+		core:   core,
+		names:  DefaultNames(),
+		policy: core.RetryPolicy(),
+		linger: defaultLinger,
+		queues: map[string]*queue{},
+	}, nil
 }
 
 var _ client.Backend = (*Backend)(nil)
@@ -124,55 +98,13 @@ func (b *Backend) do(ctx context.Context, req client.Request, call *client.Call)
 	return ans, err
 }
 
-// settings are the backend's own options, which travel as client.Options (see
-// WithNames) to the client being built.
-type settings struct {
-	names Names
-}
-
-// pending holds the settings of the clients being built by NewBackend, keyed by the
-// *client.Client that client.New hands every option: a backend option is a
-// client.Option, so that NewBackend takes one list.
-var pending sync.Map // *client.Client -> *settings
-
-// track is the first option NewBackend gives client.New: it notes the client being
-// built, whose pending settings NewBackend drops when done.
-func track(built *[]*client.Client) client.Option {
-	return func(c *client.Client) error {
-		*built = append(*built, c)
-		return nil
+// UseNames sets the product names table Catalogue names SKUs and plans from (Graph has
+// no display names); DefaultNames, Microsoft's published table, until it is called. It
+// must not be nil. Set it before the backend is used.
+func (b *Backend) UseNames(n Names) error {
+	if n == nil || isNilNames(n) {
+		return errors.New("names table: must not be nil")
 	}
-}
-
-// capture is the last option NewBackend gives client.New: it copies the settings the
-// backend options left for this client into set.
-func capture(set *settings) client.Option {
-	return func(c *client.Client) error {
-		if s, ok := pending.Load(c); ok && s.(*settings).names != nil {
-			set.names = s.(*settings).names
-		}
-		return nil
-	}
-}
-
-// backendOption makes a client.Option that sets one of the backend's settings. Used
-// with client.New directly, it has no effect.
-func backendOption(set func(*settings) error) client.Option {
-	return func(c *client.Client) error {
-		v, _ := pending.LoadOrStore(c, &settings{})
-		return set(v.(*settings))
-	}
-}
-
-// WithNames sets the product names table Catalogue names SKUs and plans from (Graph
-// has no display names); DefaultNames, Microsoft's published table, by default. It
-// must not be nil. It is an option of NewBackend only.
-func WithNames(n Names) client.Option {
-	return backendOption(func(s *settings) error {
-		if n == nil || isNilNames(n) {
-			return errors.New("names table: must not be nil")
-		}
-		s.names = n
-		return nil
-	})
+	b.names = n
+	return nil
 }

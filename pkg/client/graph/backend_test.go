@@ -28,20 +28,23 @@ func TestNewBackendDefaultsAndOptions(t *testing.T) {
 	}
 	for name, opts := range map[string][]client.Option{
 		"no token source": nil,
-		"nil names":       {client.WithTokens(newTokens()), graph.WithNames(nil)},
-		"nil table":       {client.WithTokens(newTokens()), graph.WithNames(graph.ProductNames(nil))},
 		"bad base URL":    {client.WithTokens(newTokens()), client.WithBaseURL("http://graph.example/")},
 	} {
 		if _, err := graph.NewBackend(opts...); err == nil || !strings.HasPrefix(err.Error(), "new Graph backend: ") {
 			t.Errorf("%s: NewBackend = %v, want an error", name, err)
 		}
 	}
-	// The names table comes through the options; by default it is Microsoft's.
+	for name, n := range map[string]graph.Names{"nil names": nil, "nil table": graph.ProductNames(nil)} {
+		if err := be.UseNames(n); err == nil {
+			t.Errorf("UseNames(%s) accepted it", name)
+		}
+	}
+	// The names table is set with UseNames; by default it is Microsoft's.
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, 1, nil)
 		skus, err := e.be.Catalogue(context.Background(), tenantA)
 		if err != nil || skuNamed(skus, skuE3).Name != "Office 365 E3" {
-			t.Fatalf("Catalogue with WithNames: %v, %+v", err, skus)
+			t.Fatalf("Catalogue with UseNames: %v, %+v", err, skus)
 		}
 	})
 	synctest.Test(t, func(t *testing.T) {
@@ -53,7 +56,7 @@ func TestNewBackendDefaultsAndOptions(t *testing.T) {
 		skus, err := def.Catalogue(context.Background(), tenantA)
 		want, _ := productnames.Default().ByID(skuE3)
 		if err != nil || skuNamed(skus, skuE3).Name != want.Name {
-			t.Fatalf("Catalogue without WithNames: %v, E3 named %q, want %q (Microsoft's table)", err, skuNamed(skus, skuE3).Name, want.Name)
+			t.Fatalf("Catalogue without UseNames: %v, E3 named %q, want %q (Microsoft's table)", err, skuNamed(skus, skuE3).Name, want.Name)
 		}
 	})
 	empty, err := productnames.Load(strings.NewReader("Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id\r\n"))
@@ -61,7 +64,10 @@ func TestNewBackendDefaultsAndOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t, 1, nil, graph.WithNames(graph.ProductNames(empty)))
+		e := newEnv(t, 1, nil)
+		if err := e.be.UseNames(graph.ProductNames(empty)); err != nil {
+			t.Fatal(err)
+		}
 		skus, err := e.be.Catalogue(context.Background(), tenantA)
 		if sku := skuNamed(skus, skuE3); err != nil || sku.Name != "" || sku.Aliases != nil || sku.PartNumber != "ENTERPRISEPACK" {
 			t.Fatalf("Catalogue with an empty table: %v, %+v", err, sku)

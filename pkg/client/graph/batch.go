@@ -189,8 +189,10 @@ func (b *Backend) send(tenant string, batch []*item) {
 	} else {
 		call := &client.Call{Kind: client.Envelope, Tenant: tenant}
 		start := time.Now()
-		ans, err := b.envelope.Do(ctx, client.Request{Op: "send batch", Method: http.MethodPost,
-			URL: b.core.Endpoint("v1.0/$batch"), Body: body}, call)
+		// One attempt: a $batch that got no answer leaves its items in doubt, and only
+		// the items' own retries know whether to send them again.
+		ans, err := b.core.Do(ctx, client.Request{Op: "send batch", Method: http.MethodPost,
+			URL: b.core.Endpoint("v1.0/$batch"), Body: body, MaxAttempts: 1}, call)
 		answers = b.answers(len(batch), ans, err, call.Sent())
 		for i := range answers {
 			answers[i].elapsed = time.Since(start)

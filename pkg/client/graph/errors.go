@@ -104,8 +104,8 @@ func (b *Backend) itemError(op string, call *client.Call, ans itemAnswer) error 
 	}
 	var body graphError
 	if json.Unmarshal(ans.body, &body) == nil {
-		e.Code = scrubTokens(body.Error.Code)
-		e.Description = scrubTokens(html.UnescapeString(body.Error.Message))
+		e.Code = b.core.Scrub(body.Error.Code)
+		e.Description = b.core.Scrub(html.UnescapeString(body.Error.Message))
 	}
 	switch {
 	case ans.status == http.StatusUnauthorized:
@@ -126,23 +126,4 @@ func (b *Backend) itemError(op string, call *client.Call, ans itemAnswer) error 
 // default when absent, capped.
 func retryAfterOf(p client.RetryPolicy, h http.Header, now time.Time) time.Duration {
 	return client.RetryAfterWait(p, h.Get("Retry-After"), now)
-}
-
-// scrubTokens replaces in a batch item's error text every word that looks like an
-// access token: a JWT (eyJ...), or a run of 32 or more token characters that is not
-// a GUID. The core scrubs the tokens it knows from its own errors; the items of a
-// $batch are decoded here, where the token sent is not known.
-func scrubTokens(text string) string {
-	words := strings.FieldsFunc(text, func(r rune) bool { return !isTokenChar(r) })
-	for _, w := range words {
-		w = strings.Trim(w, "-._~+/=")
-		if len(w) >= 32 && !isGUID(w) || strings.HasPrefix(w, "eyJ") && len(w) >= 20 {
-			text = strings.ReplaceAll(text, w, "REDACTED")
-		}
-	}
-	return text
-}
-
-func isTokenChar(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~+/=", r)
 }

@@ -140,10 +140,12 @@ func newEnv(t testing.TB, n int, fakeOpts []graphfake.Option, opts ...client.Opt
 	be, err := graph.NewBackend(append([]client.Option{
 		client.WithTokens(e.ts),
 		client.WithHTTPClient(&http.Client{Transport: e.rec}),
-		graph.WithNames(testNames(t)),
 	}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewBackend: %v", err)
+	}
+	if err := be.UseNames(testNames(t)); err != nil {
+		t.Fatal(err)
 	}
 	e.be = be
 	return e

@@ -69,7 +69,7 @@ func (b *Backend) LookupUsers(ctx context.Context, customer string, names []stri
 			continue
 		}
 		seen[strings.ToLower(n)] = true
-		if isGUID(n) {
+		if client.IsGUID(n) {
 			ids = append(ids, n)
 		} else {
 			upns = append(upns, n)

@@ -43,7 +43,7 @@ func (b *Backend) sendWrite(ctx context.Context, w write, call *client.Call) (co
 		if ans.sent {
 			call.Attempts++
 			call.StatusCode, call.Header = ans.status, ans.header
-			b.core.Limiter().Observe(call, b.attempt(w.op, call, ans))
+			b.core.Observe(call, b.attempt(w.op, call, ans))
 		}
 		if done, confirmed, err := b.afterAttempt(ctx, w, call, ans, &s); done {
 			return confirmed, err
