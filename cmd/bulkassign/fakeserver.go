@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/job"
-	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/samples"
 )
 
