@@ -200,7 +200,6 @@ func (b *builder) inputError() error {
 	return &InputError{Problems: b.problems}
 }
 
-
 // warnUnmatchedNames says, when users are not read, that a file naming users both by
 // object ID and by principal name may name one user twice.
 func (b *builder) warnUnmatchedNames() {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-
 	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
