@@ -13,10 +13,11 @@ import (
 // and String prefixes it with the line.
 type Problem struct {
 	// Line is the file line the problem is on (for a row, the line the row starts on);
-	// 0 for the file as a whole (an empty file) or a setting (--customer).
+	// 0 for the file as a whole (an empty file) or a setting (the default customer).
 	Line int
 	// Column is the column ("user", "sku", "remove_sku", "excluded_plans", "customer") or
-	// the setting ("--customer") at fault; "" when the problem is not about one column.
+	// the setting ("customer", "usage location") at fault; "" when the problem is not
+	// about one column.
 	Column string
 	// Value is the offending value as written, shortened when very long; "" when none.
 	Value string
