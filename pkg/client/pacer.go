@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,25 +34,27 @@ const (
 
 // Pacer paces every HTTP attempt of a run, retries included, and adapts the pace to
 // the server's throttling: additive increase, and a decrease to what the server was
-// seen to accept.
-//
-// Give it to the client with client.WithLimiter(p) and client.WithObserver(p.Observe):
-// the client calls Wait before every attempt and Observe after it.
+// seen to accept. It satisfies Limiter; the client calls Wait before every attempt and
+// Observe after it.
 //
 //   - The pace starts at the configured rate. A rate set far above what the server
 //     allows meets a few 429s: about the requests in flight when the first one comes
 //     back, since the gate then holds everyone.
 //   - On a 429, a gate that every caller of Wait passes through shuts for the
 //     Retry-After the server named (a rate.Limiter alone cannot do this: SetLimit does
-//     not slow callers already waiting). The pace drops to 0.95 of the rate of
-//     unthrottled answers over the last two seconds the gate was open, as far as that
-//     tells the server's ceiling (never below half the pace, never above it), or to
-//     half the pace when there is too little to tell (backOffTo). When the gate opens,
-//     one attempt goes first as a probe and the others wait for its answer.
-//   - After every run of unthrottled answers the pace climbs additively, a tenth of
-//     the rate at which the server last throttled, a fiftieth of it once within 0.95
-//     of it (probing gently where it throttled before), up to the configured
-//     rate, never above.
+//     not slow callers already waiting). The pace drops to hardFactor of the rate of
+//     unthrottled answers over the last acceptedWindow the gate was open, as far as
+//     that tells the server's ceiling (never below half the pace, never above it), or
+//     to half the pace when there is too little to tell; after such a blind halving it
+//     holds for steadyHold past the pause, then climbs in small steps. When the gate
+//     opens, one attempt goes first as a probe and the others wait for its answer.
+//   - Once a ceiling is known, a lone 429 while the pace probes just above it is a
+//     probe refused: only its call waits out the Retry-After and the pace drops to
+//     softFactor of what the server accepted, while every other caller goes on.
+//   - After every second's worth of unthrottled answers the pace climbs additively by
+//     stepFraction of the rate at which the server last throttled, a fiftieth of that
+//     once within 0.95 of it (probing gently where it throttled before), up to the
+//     configured rate, never above.
 //
 // Whatever the pace, the attempts granted in any period of one second never exceed
 // the configured rate plus the burst; below the configured rate the burst is 1. Above
@@ -61,8 +62,7 @@ const (
 //
 // Partner Center does not publish its limits and adjusts them dynamically; its guidance
 // is to honour Retry-After, back off and reduce parallelism. See
-// https://learn.microsoft.com/partner-center/developer/partner-center-rest-api-throttling
-// and /work/shared/api/api-notes.md.
+// https://learn.microsoft.com/partner-center/developer/partner-center-rest-api-throttling.
 type Pacer struct {
 	lim   *rate.Limiter
 	max   float64 // the configured rate
@@ -289,127 +289,6 @@ func (p *Pacer) signalProbe() {
 	p.probeDone = make(chan struct{})
 }
 
-// Observe takes the outcome of one attempt of call; the client calls it.
-//
-// A 429 shuts the gate for its Retry-After and lowers the pace (backOffTo), once per burst of 429s: a 429 to an attempt sent before the last decrease only
-// extends the pause. A 2xx or a 4xx other than 429 to an attempt sent after the gate
-// opened ends the probe, and counts toward the next increase; a 5xx or no answer to the
-// probe lets another caller probe.
-func (p *Pacer) Observe(call *Call, a Attempt) {
-	p.attempts.Add(1)
-	if a.Number > 1 {
-		p.retries.Add(1)
-	}
-	now := time.Now()
-	sentAt := now.Add(-a.Elapsed)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	afterGate := p.probing && !sentAt.Before(p.pausedUntil)
-	switch {
-	case a.StatusCode == http.StatusTooManyRequests:
-		p.throttled.Add(1)
-		p.successes = 0
-		p.throttle(call, now, sentAt, pauseUntil(now, a.RetryAfter))
-	case a.Err != nil || a.StatusCode <= 0 || a.StatusCode >= http.StatusInternalServerError:
-		// No word on throttling: another caller may probe.
-		if afterGate && p.probeOut {
-			p.probeOut = false
-			p.signalProbe()
-		}
-	default:
-		if afterGate {
-			p.probing, p.probeOut = false, false
-			p.signalProbe()
-		}
-		p.okAt = append(p.okAt, now)
-		if now.Sub(p.okAt[0]) > acceptedWindow+time.Second {
-			i := 0
-			for i < len(p.okAt) && now.Sub(p.okAt[i]) > acceptedWindow {
-				i++
-			}
-			p.okAt = append(p.okAt[:0], p.okAt[i:]...)
-		}
-		p.successes++
-		switch {
-		case now.Before(p.steadyTo):
-			p.successes = 0
-		case p.limit < p.max:
-			if p.successes >= successesPerStep(p.limit) {
-				p.successes = 0
-				// Steps of a tenth of the pace (or of the ceiling, when lower): after a drop
-				// well under the old ceiling, the climb does not overshoot a new one.
-				st := step(math.Min(p.ceiling, p.limit))
-				switch {
-				case p.limit >= 0.95*p.ceiling:
-					st /= 50 // near where the server last throttled: probe gently
-				case p.blind:
-					st /= 4
-				}
-				p.setLimit(now, increase(p.limit, st, p.max))
-			}
-		}
-	}
-}
-
-// throttle takes a 429 answered at now to an attempt of call sent at sentAt, whose
-// Retry-After ends at until. The caller holds p.mu.
-//
-// A 429 while the pace probes just above a ceiling already learned, with the gate open
-// and no 429 in the last softGap, is a probe refused: only its call waits out the
-// Retry-After, and the pace drops just under what the server accepted; everyone else
-// goes on. Any other 429 shuts the gate for everyone until its Retry-After and lowers
-// the pace (once per burst of 429s: one to an attempt sent before the last decrease
-// only extends the pause, or, after a soft decrease, holds its own call back).
-func (p *Pacer) throttle(call *Call, now, sentAt, until time.Time) {
-	defer func() { p.lastThr = now }()
-	if stale(sentAt, p.decreasedAt) {
-		if p.softAt.Equal(p.decreasedAt) && !now.Before(p.pausedUntil) {
-			holdCall(call, until) // sent at the pace the probe found too fast
-			return
-		}
-		p.shutGate(until)
-		return
-	}
-	accepted := p.acceptedRate(now)
-	if p.known && !now.Before(p.pausedUntil) && now.Sub(p.lastThr) > softGap && p.limit >= 0.9*p.ceiling {
-		holdCall(call, until)
-		next, ceiling := backOffTo(p.limit, accepted, p.floor, softFactor)
-		p.ceiling = ceiling
-		p.setLimit(now, next)
-		p.decreasedAt, p.softAt, p.openedAt = now, now, now
-		p.okAt = p.okAt[:0]
-		return
-	}
-	p.shutGate(until)
-	// The server throttled: what it accepted over the last seconds is its ceiling, as
-	// far as can be told.
-	next, ceiling := backOffTo(p.limit, accepted, p.floor, hardFactor)
-	// Halved blindly: hold the pace a while, to see whether the server takes it, then
-	// climb in small steps (the server's answer to a pace too fast can come seconds
-	// late, once a token bucket's burst is spent).
-	p.blind = accepted <= 0
-	if p.blind {
-		p.steadyTo = until.Add(steadyHold)
-	}
-	p.known = p.known || accepted > 0
-	p.ceiling = ceiling
-	p.setLimit(now, next)
-	p.decreasedAt = now
-	p.openedAt = p.pausedUntil
-	p.okAt = p.okAt[:0]
-}
-
-// shutGate holds every caller back until until (or longer, if it already was). The
-// caller holds p.mu.
-func (p *Pacer) shutGate(until time.Time) {
-	if until.After(p.pausedUntil) {
-		p.pausedUntil = until
-		p.probing, p.probeOut = true, false
-		p.signalChange()
-		p.signalProbe()
-	}
-}
-
 // holdBack waits until call may be attempted again (its own 429's Retry-After), or
 // until ctx ends or stop closes.
 func holdBack(ctx context.Context, call *Call, stop <-chan struct{}) error {
@@ -430,33 +309,6 @@ func holdBack(ctx context.Context, call *Call, stop <-chan struct{}) error {
 	case <-stop:
 		return ErrNotSent
 	}
-}
-
-// holdCall keeps call from its next attempt until until.
-func holdCall(call *Call, until time.Time) {
-	if call != nil && until.After(call.notBefore) {
-		call.notBefore = until
-	}
-}
-
-// acceptedRate is the rate of unthrottled answers since the pace last changed, over
-// acceptedWindow at most; 0 when there is too little to tell. The caller holds p.mu.
-func (p *Pacer) acceptedRate(now time.Time) float64 {
-	from := now.Add(-acceptedWindow)
-	if p.openedAt.After(from) {
-		from = p.openedAt
-	}
-	span := now.Sub(from)
-	k := 0
-	for _, t := range p.okAt {
-		if t.After(from) {
-			k++
-		}
-	}
-	if span < 250*time.Millisecond || k < 5 {
-		return 0
-	}
-	return float64(k) / span.Seconds()
 }
 
 // signalChange wakes the callers that wait behind the gate or for a token. The caller
@@ -514,106 +366,3 @@ func (p *Pacer) Throttled() int { return int(p.throttled.Load()) }
 
 // Retries reports how many attempts were retries (attempt number above 1).
 func (p *Pacer) Retries() int { return int(p.retries.Load()) }
-
-// decrease is the multiplicative decrease: the new target is half the pace at which
-// the server throttled, not below floor.
-func decrease(limit, floor float64) float64 {
-	return math.Max(floor, limit/2)
-}
-
-// backOffTo is the pace after a 429 at pace limit, and the ceiling it tells: factor
-// times accepted, the rate of unthrottled answers just before (0: unknown), kept
-// between half the pace and the pace; half the pace, not below floor, when accepted
-// is unknown.
-func backOffTo(limit, accepted, floor, factor float64) (next, ceiling float64) {
-	next = decrease(limit, floor)
-	if accepted <= 0 {
-		return next, limit
-	}
-	return math.Max(next, math.Min(limit, factor*accepted)), math.Min(accepted, limit)
-}
-
-// The factors of what the server accepted that the pace drops to: after a burst of
-// 429s (hardFactor) and after a probe refused (softFactor), and the quiet time after a
-// 429 before the next may count as a probe refused.
-const (
-	hardFactor = 0.95
-	softFactor = 0.97
-	softGap    = 3 * time.Second
-	steadyHold = 2 * time.Second
-	// acceptedWindow is the longest span over which what the server accepted is
-	// counted (since the last change of pace): long enough that a burst a token bucket
-	// lets through does not pass for its rate.
-	acceptedWindow = 10 * time.Second
-)
-
-// increase is the additive increase: limit plus step, not above max.
-func increase(limit, step, max float64) float64 {
-	return math.Min(max, limit+step)
-}
-
-// step is how much one additive increase adds: a tenth of the pace at which the server
-// last throttled, so that the pace climbs back to it in about ten steps.
-func step(ceiling float64) float64 {
-	return math.Max(ceiling*stepFraction, minRate*stepFraction)
-}
-
-// successesPerStep is how many unthrottled answers earn one additive increase: about
-// a second's worth at the current pace, at least minSuccesses.
-func successesPerStep(limit float64) int {
-	return max(minSuccesses, int(math.Ceil(limit)))
-}
-
-// burstAt is the limiter's burst at pace limit: the configured burst at the configured
-// rate, else 1, so that a server that throttled meets no burst it may not allow; and
-// at least timerSlack's worth of the pace, so that a caller woken late by its timer is
-// made up for rather than lost.
-func burstAt(limit, max float64, burst int) int {
-	if math.IsInf(limit, 1) {
-		return burst
-	}
-	b := 1
-	if limit >= max {
-		b = burst
-	}
-	if slack := int(math.Ceil(limit * timerSlack.Seconds())); slack > b {
-		b = slack
-	}
-	return b
-}
-
-// limitOf is the rate.Limit of a pace in attempts per second; Unlimited is rate.Inf.
-func limitOf(l float64) rate.Limit {
-	if math.IsInf(l, 1) {
-		return rate.Inf
-	}
-	return rate.Limit(l)
-}
-
-// timerSlack is how late a timer of under a millisecond may fire: the runtime parks in
-// the network poller for whole milliseconds. Waiting callers take their turns one at a
-// time, so above 1/timerSlack attempts per second (500/s) a bucket of one token would
-// lose every late wake-up: at 2,000/s with a burst of 1 the pace achieved was about 70%.
-const timerSlack = 2 * time.Millisecond
-
-// pauseUntil is when the gate opens again after a 429 at now asking callers to wait
-// retryAfter; a 429 without Retry-After still pauses minPause (never retry at once).
-func pauseUntil(now time.Time, retryAfter time.Duration) time.Time {
-	return now.Add(max(retryAfter, minPause))
-}
-
-// stale reports whether a 429 to an attempt sent at sentAt belongs to a burst that
-// already lowered the pace at decreasedAt.
-func stale(sentAt, decreasedAt time.Time) bool {
-	return !decreasedAt.IsZero() && !sentAt.After(decreasedAt)
-}
-
-// unsentStop is the channel that stops call while nothing of it can have been applied:
-// before its first attempt, and after an answer of 429 (the service did not process
-// it); nil otherwise.
-func unsentStop(call *Call) <-chan struct{} {
-	if call == nil || call.Attempts > 0 && call.StatusCode != http.StatusTooManyRequests {
-		return nil
-	}
-	return call.Stop
-}
