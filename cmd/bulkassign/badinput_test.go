@@ -3,20 +3,26 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
+
+	"github.com/bulkassign/bulkassign/pkg/report"
 )
 
 // TestBadInputsAreRefused runs every malformed or hostile input of the corpus in
 // testdata/badinput (and a few made at test time: a directory, a path that cannot be
-// opened, a 100 MB single line) through `bulkassign run`: each must end in exit 2 with
-// a message naming the problem and its line, no request sent, and no output file.
+// opened, a 100 MB single line, a line of 2 MB of commas) through `bulkassign run`:
+// each must end in exit 2 with a message naming the problem and its line, no request
+// sent, and no output file. The corpus also holds two ';'-separated files, which are
+// valid: they run.
 func TestBadInputsAreRefused(t *testing.T) {
 	type tc struct {
 		file      string   // in testdata/badinput, or made by setup
 		says      []string // in stderr
 		catalogue string   // --catalogue for --simulate runs
+		valid     bool     // not refused: the run succeeds
 	}
 	cases := []tc{
 		{file: "empty.csv", says: []string{"empty file"}},
@@ -34,12 +40,13 @@ func TestBadInputsAreRefused(t *testing.T) {
 		{file: "overlong-field.csv", says: []string{"line 2", "longer than 1024 bytes"}},
 		{file: "nul-byte.csv", says: []string{"line 2", "NUL byte"}},
 		{file: "invalid-utf8.csv", says: []string{"line 3", "not valid UTF-8"}},
-		{file: "windows-1252.csv", says: []string{"line 2", "not valid UTF-8"}},
+		{file: "windows-1252.csv", says: []string{"line 2", "not valid UTF-8", "Windows-1252", `save it as "CSV UTF-8 (comma delimited)"`}},
 		{file: "binary-png.csv", says: []string{"line 1", "missing required column"}},
 		{file: "formula-injection.csv", says: []string{"line 2", "formula"}},
 		{file: "formula-injection-at.csv", says: []string{"line 2", "formula"}},
 		{file: "formula-injection-plus-minus.csv", says: []string{"line 2", "line 3", "formula"}},
 		{file: "ten-columns-too-many.csv", says: []string{"line 2", "number of fields"}},
+		{file: "fields-300.csv", says: []string{"line 1", "300 columns", "at most 256"}},
 		{file: "bare-quote.csv", says: []string{"line 2", "malformed CSV"}},
 		{file: "unterminated-quote.csv", says: []string{"line 2", "malformed CSV"}},
 		{file: "contradiction.csv", says: []string{"line 3", "line 2", "both get and lose"}},
@@ -49,11 +56,13 @@ func TestBadInputsAreRefused(t *testing.T) {
 		{file: "user-two-ats.csv", says: []string{"line 2", "more than one @"}},
 		{file: "empty-user.csv", says: []string{"line 2", "user"}},
 		{file: "duplicate-conflicting-plans.csv", says: []string{"line 3", "line 2", "excluded_plans"}},
-		{file: "semicolon-separated.csv", says: []string{"line 1", "missing required column"}},
+		{file: "semicolon-separated.csv", valid: true},
+		{file: "semicolon-quoted-plans.csv", valid: true},
 		{file: "<directory>", says: []string{"is a directory"}},
 		{file: "<unopenable>", says: []string{"open input"}},
 		{file: "<missing>", says: []string{"no such file"}},
-		{file: "<100MB single line>", says: []string{"line 2", "longer than 1024 bytes"}},
+		{file: "<100MB single line>", says: []string{"line 2", "longer than 1048576 bytes"}},
+		{file: "<2MB of commas>", says: []string{"line 3", "longer than 1048576 bytes"}},
 	}
 	entries, err := os.ReadDir("testdata/badinput")
 	if err != nil {
@@ -68,8 +77,8 @@ func TestBadInputsAreRefused(t *testing.T) {
 			t.Errorf("testdata/badinput/%s has no case", e.Name())
 		}
 	}
-	if n := len(cases); n < 25 {
-		t.Fatalf("only %d bad inputs", n)
+	if n := len(entries); n < 32 {
+		t.Fatalf("only %d inputs in testdata/badinput", n)
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -88,18 +97,9 @@ func TestBadInputsAreRefused(t *testing.T) {
 				case "<missing>":
 					input = e.path("no-such-file.csv")
 				case "<100MB single line>":
-					input = e.path("huge.csv")
-					f, err := os.Create(input)
-					if err != nil {
-						t.Fatal(err)
-					}
-					f.WriteString("user,sku\n")
-					chunk := []byte(strings.Repeat("x", 1<<20))
-					for i := 0; i < 100; i++ {
-						f.Write(chunk)
-					}
-					f.WriteString("@contoso.com,ENTERPRISEPACK\n")
-					f.Close()
+					input = e.file("huge.csv", "user,sku\n"+strings.Repeat("x", 100<<20)+"@contoso.com,ENTERPRISEPACK\n")
+				case "<2MB of commas>":
+					input = e.file("commas.csv", "user,sku\nalice@contoso.com,ENTERPRISEPACK\n"+strings.Repeat(",", 2<<20)+"\n")
 				}
 				out := e.path("result.csv")
 				args := []string{"run", "--customer", testCustomer, "--input", input, "--output", out}
@@ -107,23 +107,70 @@ func TestBadInputsAreRefused(t *testing.T) {
 					// A catalogue of its own needs the simulated Partner Center.
 					args = append(args, "--simulate", "--catalogue", c.catalogue)
 				}
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
 				code := e.run(t.Context(), nil, args...)
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
 				stderr := e.stderr.String()
+				if c.valid {
+					checkValidSemicolonInput(t, e, code, out)
+					return
+				}
 				if code != ExitUsage {
 					t.Fatalf("exit %d, want 2\n%s", code, stderr)
 				}
-				for _, s := range c.says {
-					if !strings.Contains(stderr, s) {
-						t.Errorf("message lacks %q:\n%s", s, stderr)
+				contains(t, "message", stderr, c.says...)
+				if st := e.fake.Stats(); st.Posts != 0 || st.Requests > 1 {
+					t.Errorf("%d requests sent, %d POSTs: a bad input is refused before anything but the catalogue is read", st.Requests, st.Posts)
+				}
+				for _, p := range []string{out, report.LockPath(out), report.ManifestPath(out)} {
+					if _, err := os.Stat(p); err == nil {
+						t.Errorf("%s was left behind", p)
 					}
 				}
-				if st := e.fake.Stats(); st.Posts != 0 {
-					t.Errorf("%d POSTs sent", st.Posts)
-				}
-				if _, err := os.Stat(out); err == nil {
-					t.Errorf("an output file was left behind")
+				if c.file == "<2MB of commas>" {
+					// The line is refused by its length: what refusing it costs does not
+					// grow with the line (four times as long costs about as much), and
+					// stays bounded.
+					grew := after.TotalAlloc - before.TotalAlloc
+					longer := e.file("commas8.csv", "user,sku\n"+strings.Repeat(",", 8<<20)+"\n")
+					runtime.ReadMemStats(&before)
+					if code := e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", longer, "--output", out); code != ExitUsage {
+						t.Fatalf("8 MB of commas: exit %d", code)
+					}
+					runtime.ReadMemStats(&after)
+					grew8 := after.TotalAlloc - before.TotalAlloc
+					if grew > 256<<20 || grew8 > grew+32<<20 {
+						t.Errorf("refusing a 2 MB line allocated %d MB, an 8 MB line %d MB", grew>>20, grew8>>20)
+					}
 				}
 			})
 		})
+	}
+}
+
+// checkValidSemicolonInput: a ';'-separated file runs; a ';' inside a quoted cell
+// separates excluded plans.
+func checkValidSemicolonInput(t *testing.T, e *env, code int, out string) {
+	t.Helper()
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0 (a valid ';'-separated file)\n%s", code, e.all())
+	}
+	rs := e.results(out)
+	if len(rs) == 0 {
+		t.Fatal("no rows")
+	}
+	for _, r := range rs {
+		if r.Status != report.StatusSucceeded || r.SkuID != skuE3 {
+			t.Fatalf("row %+v", r)
+		}
+	}
+	h := e.ledger()
+	if _, ok := h[userID("alice@contoso.com")][skuE3]; !ok {
+		t.Fatalf("alice holds %v", h[userID("alice@contoso.com")])
+	}
+	if ex := h[userID("alice@contoso.com")][skuE3]; len(rs) == 2 && len(ex) != 2 {
+		t.Fatalf("alice's excluded plans %v, want YAMMER_ENTERPRISE and SWAY", ex)
 	}
 }

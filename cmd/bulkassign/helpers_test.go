@@ -3,15 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
+	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/report"
 	"github.com/bulkassign/bulkassign/samples"
 )
@@ -21,6 +28,7 @@ const (
 	testToken    = "test-access-token-Zq81DoNotLeak"
 	skuE3        = "6fd2c87f-b296-42f0-b197-1e91e994b900"
 	skuE5        = "c7df2760-2c81-4ef7-b578-5b5392b571df"
+	skuP1        = "078d2b04-f1bd-4111-bbd4-b4b1b354cef4"
 	skuMinecraft = "984df360-9a74-4647-8cf8-696749f6247a"
 )
 
@@ -56,8 +64,12 @@ type env struct {
 	dir       string
 	stdout    syncBuffer
 	stderr    syncBuffer
+	stdin     io.Reader
 	vars      map[string]string
 	transport http.RoundTripper
+
+	mu        sync.Mutex
+	onRequest func(*http.Request) // called before each request reaches its server
 }
 
 func newEnv(t *testing.T, opts ...pcfake.Option) *env {
@@ -71,14 +83,47 @@ func newEnv(t *testing.T, opts ...pcfake.Option) *env {
 		pcfake.WithToken(testToken),
 		pcfake.WithRequestLog(),
 	}, opts...)
+	fake, err := pcfake.New(all...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := &env{
 		t:    t,
-		fake: pcfake.New(all...),
+		fake: fake,
 		dir:  t.TempDir(),
 		vars: map[string]string{EnvAccessToken: testToken, EnvBaseURL: "https://pc.test/"},
 	}
-	e.transport = e.fake.Transport()
+	e.transport = fake.Transport()
 	return e
+}
+
+// hook calls f with every request before it reaches its server (from then on).
+func (e *env) hook(f func(*http.Request)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.onRequest = f
+}
+
+// RoundTrip is the transport Main gets: the hook, then e.transport.
+func (e *env) RoundTrip(r *http.Request) (*http.Response, error) {
+	e.mu.Lock()
+	f := e.onRequest
+	e.mu.Unlock()
+	if f != nil {
+		f(r)
+	}
+	return e.transport.RoundTrip(r)
+}
+
+// main is the Main a command of the env runs with.
+func (e *env) main(abort <-chan struct{}) *Main {
+	vars := e.vars
+	stdin := e.stdin
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	return &Main{Stdin: stdin, Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return vars[k] },
+		Abort: abort, Transport: e}
 }
 
 // run runs the command and returns its exit code; stdout and stderr hold its output
@@ -86,14 +131,15 @@ func newEnv(t *testing.T, opts ...pcfake.Option) *env {
 func (e *env) run(ctx context.Context, abort <-chan struct{}, args ...string) int {
 	e.stdout.Reset()
 	e.stderr.Reset()
-	m := &Main{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] },
-		Abort: abort, Transport: e.transport}
-	err := m.Run(ctx, args)
-	if err != nil && err.Error() != "" {
+	err := e.main(abort).Run(ctx, args)
+	if err != nil && err.Error() != "" && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(&e.stderr, "bulkassign:", err)
 	}
 	return ExitCode(err)
 }
+
+// all is what the last command printed, standard output then standard error.
+func (e *env) all() string { return e.stdout.String() + e.stderr.String() }
 
 // file writes content to a file of the env's directory and returns its path.
 func (e *env) file(name, content string) string {
@@ -122,6 +168,20 @@ func (e *env) results(path string) []report.Result {
 	return rs
 }
 
+// summary reads a --summary-json file.
+func (e *env) summary(path string) map[string]any {
+	e.t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(b, &s); err != nil {
+		e.t.Fatalf("summary is not JSON: %v\n%s", err, b)
+	}
+	return s
+}
+
 func (e *env) posts() []pcfake.Request {
 	var out []pcfake.Request
 	for _, r := range e.fake.Requests() {
@@ -131,6 +191,42 @@ func (e *env) posts() []pcfake.Request {
 	}
 	return out
 }
+
+// ledger is the fake's ledger keyed by lower-cased object ID (users named by
+// principal name are made up as MakeUser does, or found in the customer's list), with
+// lower-cased SKU IDs and sorted excluded plans, for comparing.
+func (e *env) ledger() map[string]map[string][]string {
+	ids := map[string]string{}
+	for _, u := range e.fake.Users(testCustomer) {
+		ids[strings.ToLower(u.UserPrincipalName)] = strings.ToLower(u.ID)
+	}
+	out := map[string]map[string][]string{}
+	for name, skus := range e.fake.Holdings(testCustomer) {
+		key := strings.ToLower(name)
+		if id, ok := ids[key]; ok {
+			key = id
+		} else if !planner.IsGUID(key) {
+			key = strings.ToLower(pcfake.MakeUser(name).ID)
+		}
+		m := map[string][]string{}
+		for sku, ex := range skus {
+			ex = append([]string(nil), ex...)
+			for i := range ex {
+				ex[i] = strings.ToLower(ex[i])
+			}
+			sort.Strings(ex)
+			if len(ex) == 0 {
+				ex = nil
+			}
+			m[strings.ToLower(sku)] = ex
+		}
+		out[key] = m
+	}
+	return out
+}
+
+// userID is the object ID the fake gives a user named upn (no user list).
+func userID(upn string) string { return strings.ToLower(pcfake.MakeUser(upn).ID) }
 
 // usersCSV is an input assigning sku to n users.
 func usersCSV(n int, sku string) string {
@@ -152,4 +248,33 @@ func byLine(rs []report.Result) map[int]map[report.Status]int {
 		m[r.Line][r.Status]++
 	}
 	return m
+}
+
+// contains fails the test for each want that s lacks.
+func contains(t *testing.T, what, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, s)
+		}
+	}
+}
+
+// router sends each request to the in-process server of its host.
+type router map[string]http.RoundTripper
+
+func (rt router) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t, ok := rt[r.URL.Host]; ok {
+		return t.RoundTrip(r)
+	}
+	return nil, errors.New("no test server for host " + r.URL.Host)
+}
+
+// handlerTransport serves requests with an http.Handler, in process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }

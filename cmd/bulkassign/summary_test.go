@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"testing"
 	"testing/synctest"
 )
@@ -16,16 +14,20 @@ func TestSummaryJSONOnEveryExit(t *testing.T) {
 	}{
 		{"success", "../../samples/onboarding.csv", ExitOK, func(t *testing.T, s map[string]any) {
 			counts := s["counts"].(map[string]any)
-			if counts["succeeded"].(float64) != 12 || s["requests"].(float64) != 11 {
-				t.Errorf("counts %v, requests %v", counts, s["requests"])
+			// 11 updates, and the plan's 20 reads (each user and what it holds).
+			if counts["succeeded"].(float64) != 12 || s["updates"].(float64) != 11 || s["reads"].(float64) != 20 || s["requests"].(float64) != 31 {
+				t.Errorf("counts %v, updates %v, reads %v, requests %v", counts, s["updates"], s["reads"], s["requests"])
 			}
-			if s["correlation_id"] == "" || s["elapsed_seconds"].(float64) <= 0 {
+			if s["correlation_id"] == "" || s["elapsed_seconds"].(float64) <= 0 || s["upper_bound"] != false || s["api"] != "partnercenter" {
 				t.Errorf("summary %v", s)
 			}
 			bySku := s["by_sku"].(map[string]any)
 			e3, _ := bySku["Office 365 Enterprise E3"].(map[string]any)
 			if len(bySku) != 5 || e3["succeeded"] != float64(5) || len(s["capacity"].([]any)) != 5 {
 				t.Errorf("by_sku %v capacity %v", s["by_sku"], s["capacity"])
+			}
+			if s["rollback_rows"] != float64(12) || s["rollback"] == "" || s["interrupted"] != false || s["stop_reason"] != "" {
+				t.Errorf("summary %v", s)
 			}
 		}},
 		{"shortfall", "../../samples/shortfall.csv", ExitShortfall, func(t *testing.T, s map[string]any) {
@@ -53,14 +55,7 @@ func TestSummaryJSONOnEveryExit(t *testing.T) {
 				if code != c.wantCode {
 					t.Fatalf("exit %d, want %d: %s", code, c.wantCode, e.stderr.String())
 				}
-				b, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var s map[string]any
-				if err := json.Unmarshal(b, &s); err != nil {
-					t.Fatalf("summary is not JSON: %v\n%s", err, b)
-				}
+				s := e.summary(path)
 				if int(s["exit_code"].(float64)) != c.wantCode {
 					t.Fatalf("exit_code %v, want %d", s["exit_code"], c.wantCode)
 				}
