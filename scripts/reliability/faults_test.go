@@ -5,9 +5,7 @@ package reliability
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,12 +21,14 @@ var (
 	flagFakeRate  = flag.Float64("fake-rate", 0, "TestFaults: the fake's --rate (0: half the tool's --rate)")
 )
 
-// TestFaults runs the job once against a fake that fails a share of calls with 500 or
-// 503, drops a share of connections after applying the update, throttles below the
-// tool's rate with 429 and Retry-After, and adds latency spikes. Every row must end
-// succeeded, none failed; the ledger and units must be exact; and retries must reuse
-// their MS-RequestId: the fake applied no body twice (Stats.Reapplied is 0) and the
-// POSTs of each user and license group carry one request ID.
+// TestFaults runs the job once against a fake that fails a share of calls (reads and
+// writes) with 500 or 503, drops a share of connections after applying the update,
+// throttles below the tool's rate with 429 and Retry-After, and adds latency spikes.
+// Every line must end succeeded or unchanged (held before the run), none failed; the
+// ledger and units must be exact; retries must reuse their MS-RequestId: the fake
+// applied no body twice (Stats.Reapplied is 0) and the POSTs of each user and license
+// group carry one request ID; and the rollback file, run as an input, must restore the
+// ledger of the start.
 func TestFaults(t *testing.T) {
 	s := newSetup(t)
 	seed := suiteSeed(t)
@@ -36,27 +36,25 @@ func TestFaults(t *testing.T) {
 	if fakeRate <= 0 {
 		fakeRate = *flagRate / 2
 	}
-	f := startFake(t, s.bin, s.dir, s.catalogue,
-		"--latency", flagLatency.String(), "--jitter", (*flagLatency / 2).String(),
+	f := s.startFake(t, s.dir, append(latencyFlags(),
 		"--fail-rate", fmt.Sprint(*flagFailRate), "--drop-rate", fmt.Sprint(*flagDropRate),
 		"--rate", fmt.Sprint(fakeRate), "--burst", fmt.Sprint(*flagBurst),
 		"--spike-rate", fmt.Sprint(*flagSpikeRate), "--spike", flagSpike.String(),
-		"--seed", fmt.Sprint(seed%1000003))
+		"--seed", fmt.Sprint(seed%1000003))...)
 	output := filepath.Join(s.dir, "result.csv")
 	logPath := filepath.Join(s.dir, "run.log")
 
 	start := time.Now()
-	r := startTool(t, f, logPath, s.bin, s.runArgs(output, false)...)
+	r := startTool(t, f.fakeServer, logPath, s.bin, s.runArgs(output, false)...)
 	code := r.wait(t, 20*time.Minute)
 	elapsed := time.Since(start)
 	if code != 0 {
 		t.Errorf("the run exited with %d, want 0; log %s:\n%s", code, logPath, tail(logPath, 40))
 	}
 
-	s.checkFinalState(t, f, output)
-	results := readOutput(t, output)
+	o := s.checkFinalState(t, f, output)
 	counts := map[report.Status]int{}
-	for _, res := range results {
+	for _, res := range report.Final(readOutput(t, output)) {
 		counts[res.Status]++
 	}
 	st := f.stats()
@@ -72,7 +70,7 @@ func TestFaults(t *testing.T) {
 	if *flagFailRate > 0 && st.Failed == 0 || *flagDropRate > 0 && st.Dropped == 0 || st.Throttled == 0 {
 		t.Errorf("faults asked for did not happen: %d 5xx, %d drops, %d 429s", st.Failed, st.Dropped, st.Throttled)
 	}
-	checkNoToken(t, logPath, output, f.log)
+	checkNoToken(t, logPath, output, report.RollbackPath(output), f.log)
 
 	ids := map[string]bool{}
 	posts := 0
@@ -82,25 +80,12 @@ func TestFaults(t *testing.T) {
 			ids[strings.ToLower(q.RequestID)] = true
 		}
 	}
-	t.Logf("FIGURES faults: rows=%d succeeded=%d failed=%d skipped=%d exit=%d updates=%d posts=%d "+
-		"post_retries=%d (posts less distinct request IDs) tool_retries=%s requests=%d "+
-		"injected_5xx=%d drops=%d throttled_429=%d replayed=%d reapplied=%d fake_rate=%v tool_rate=%v spike_rate=%v spike=%v elapsed=%s seed=%d rollback_file=(%s)",
-		len(s.job.Rows), counts[report.StatusSucceeded], counts[report.StatusFailed], counts[report.StatusSkipped], code,
-		updatesOf(s.job, licenseGroups(s.skus)), posts, posts-len(ids), summaryField(logPath, "Retries"), st.Requests,
-		st.Failed, st.Dropped, st.Throttled, st.Replayed, st.Reapplied, fakeRate, *flagRate, *flagSpikeRate, *flagSpike,
-		elapsed.Round(time.Second), seed, rollbackFigure(t, s.job, output))
-}
-
-// summaryField returns the value of a "Name: value" line of the tool's text summary in
-// its log, "?" when there is none.
-func summaryField(logPath, name string) string {
-	b, err := os.ReadFile(logPath)
-	if err != nil {
-		return "?"
-	}
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `:\s*(.*)$`).FindSubmatch(b)
-	if m == nil {
-		return "?"
-	}
-	return strings.TrimSpace(string(m[1]))
+	rollback := s.checkRollback(t, f, output)
+	t.Logf("FIGURES faults: rows=%d succeeded=%d unchanged=%d failed=%d skipped=%d lost=%d duplicated=%d exit=%d changes=%d posts=%d "+
+		"post_retries=%d (posts less distinct request IDs) tool_retries=%s requests=%d reads=%d "+
+		"injected_5xx=%d drops=%d throttled_429=%d (reads %d, writes %d) replayed=%d reapplied=%d fake_rate=%v tool_rate=%v spike_rate=%v spike=%v elapsed=%s seed=%d rollback=(%s)",
+		len(s.job.Rows), counts[report.StatusSucceeded], counts[report.StatusUnchanged], counts[report.StatusFailed], counts[report.StatusSkipped],
+		o.Lost, o.Duplicated, code, s.job.changes(licenseGroups(s.skus)), posts, posts-len(ids), summaryField(logPath, "Retries"), st.Requests, st.Reads,
+		st.Failed, st.Dropped, st.Throttled, st.ReadsThrottled, st.WritesThrottled, st.Replayed, st.Reapplied, fakeRate, *flagRate, *flagSpikeRate, *flagSpike,
+		elapsed.Round(time.Second), seed, rollback)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -22,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/report"
 )
@@ -35,6 +33,7 @@ var (
 	flagRate        = flag.Float64("rate", 200, "the tool's --rate")
 	flagBurst       = flag.Int("burst", 10, "the tool's --burst")
 	flagConcurrency = flag.Int("concurrency", 8, "the tool's --concurrency")
+	flagReadRate    = flag.Float64("read-rate", 1000, "the tool's --read-rate (the plan reads every user of the file)")
 	flagLatency     = flag.Duration("latency", 20*time.Millisecond, "the fake's --latency (its --jitter is half of it)")
 	flagKeep        = flag.Bool("keep", false, "keep the work directory (inputs, outputs, logs) and print its path")
 	flagBin         = flag.String("bin", "", "a bulkassign binary to test instead of building one from this module")
@@ -173,8 +172,6 @@ func TestFakeServerInspectIsOptIn(t *testing.T) {
 	if err != nil || m == nil {
 		t.Fatalf("fake-server printed %q (%v)", line, err)
 	}
-	// Without a token the fake refuses it as it refuses any call; with one, it is a path
-	// Partner Center does not serve.
 	for token, want := range map[string]int{"": http.StatusUnauthorized, accessToken: http.StatusNotFound} {
 		req, _ := http.NewRequest(http.MethodGet, m[1]+"_pcfake/stats", nil)
 		if token != "" {
@@ -189,15 +186,6 @@ func TestFakeServerInspectIsOptIn(t *testing.T) {
 			t.Fatalf("GET /_pcfake/stats without --inspect (token %v) = %s, want %d", token != "", resp.Status, want)
 		}
 	}
-	f := startFake(t, bin, dir, writeJobCatalogue(t, dir))
-	if st := f.stats(); st.Requests != 0 {
-		t.Fatalf("a new fake's stats = %+v", st)
-	}
-}
-
-// writeJobCatalogue writes the job's catalogue into dir and returns its path.
-func writeJobCatalogue(t *testing.T, dir string) string {
-	t.Helper()
 	skus, err := jobCatalogue()
 	if err != nil {
 		t.Fatal(err)
@@ -206,11 +194,14 @@ func writeJobCatalogue(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "catalogue.json")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	catalogue := filepath.Join(dir, "catalogue.json")
+	if err := os.WriteFile(catalogue, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	f := startFake(t, bin, dir, catalogue)
+	if st := f.stats(); st.Requests != 0 {
+		t.Fatalf("a new fake's stats = %+v", st)
+	}
 }
 
 // get decodes the JSON answer of an inspection endpoint.
@@ -272,88 +263,56 @@ func (f *fakeServer) save(dir string) {
 	}
 }
 
-// setup is what every scenario starts from: the binary, the job's catalogue and input
-// in a work directory.
-type setup struct {
-	dir       string
-	bin       string
-	skus      []client.SubscribedSku
-	catalogue string // path of the catalogue file
-	job       job
-	input     string // path of the input CSV
-}
-
-func newSetup(t *testing.T) *setup {
-	t.Helper()
-	s := &setup{dir: workDir(t)}
-	s.bin = buildTool(t, s.dir)
-	var err error
-	if s.skus, err = jobCatalogue(); err != nil {
-		t.Fatal(err)
-	}
-	s.catalogue = writeJobCatalogue(t, s.dir)
-	if s.job, err = newJob(*flagRows, s.skus); err != nil {
-		t.Fatal(err)
-	}
-	var in bytes.Buffer
-	if err := s.job.writeCSV(&in); err != nil {
-		t.Fatal(err)
-	}
-	s.input = filepath.Join(s.dir, "input.csv")
-	if err := os.WriteFile(s.input, in.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// runArgs are the arguments of `bulkassign run` for the job, writing output.
-func (s *setup) runArgs(output string, resume bool) []string {
-	args := []string{"run", "--customer", customerID, "--input", s.input, "--output", output,
-		"--rate", fmt.Sprint(*flagRate), "--burst", fmt.Sprint(*flagBurst),
-		"--concurrency", fmt.Sprint(*flagConcurrency), "--log-level", "warn"}
-	if resume {
-		args = append(args, "--resume")
-	}
-	return args
-}
-
-// toolEnv is the environment of the tool: the caller's, without any Partner Center
-// setting, plus the fake's URL and the access token.
-func toolEnv(f *fakeServer) []string {
+// cleanEnv is the caller's environment without any Partner Center setting, plus extra.
+func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PARTNER_CENTER_") {
+		if !strings.HasPrefix(kv, "PARTNER_CENTER_") && !strings.HasPrefix(kv, "GRAPH_") {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "PARTNER_CENTER_BASE_URL="+f.base, "PARTNER_CENTER_ACCESS_TOKEN="+accessToken)
+	return append(env, extra...)
+}
+
+// toolEnv is the environment of a tool run against the fake: its URL and the access token.
+func toolEnv(f *fakeServer) []string {
+	return cleanEnv("PARTNER_CENTER_BASE_URL="+f.base, "PARTNER_CENTER_ACCESS_TOKEN="+accessToken)
 }
 
 // toolRun is one started `bulkassign` process.
 type toolRun struct {
-	cmd    *exec.Cmd
-	log    string // its stdout and stderr
-	exited chan struct{}
-	err    error // cmd.Wait's, once exited is closed
+	cmd     *exec.Cmd
+	log     string // its stdout and stderr
+	started time.Time
+	exited  chan struct{}
+	ended   time.Time
+	err     error // cmd.Wait's, once exited is closed
 }
 
 // startTool starts name (the binary, or a shell that runs it) with args against the
 // fake, its stdout and stderr going to logPath.
 func startTool(t *testing.T, f *fakeServer, logPath string, name string, args ...string) *toolRun {
 	t.Helper()
+	return startToolEnv(t, toolEnv(f), logPath, name, args...)
+}
+
+// startToolEnv starts name with args in the environment env.
+func startToolEnv(t *testing.T, env []string, logPath string, name string, args ...string) *toolRun {
+	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(name, args...)
-	cmd.Env = toolEnv(f)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	r := &toolRun{cmd: cmd, log: logPath, exited: make(chan struct{})}
+	r := &toolRun{cmd: cmd, log: logPath, started: time.Now(), exited: make(chan struct{})}
 	go func() {
 		r.err = cmd.Wait()
+		r.ended = time.Now()
 		logFile.Close()
 		close(r.exited)
 	}()
@@ -372,6 +331,24 @@ func (r *toolRun) wait(t *testing.T, limit time.Duration) int {
 		t.Fatalf("%s did not end within %v; log %s:\n%s", r.cmd.Path, limit, r.log, tail(r.log, 40))
 	}
 	return exitCode(r.err)
+}
+
+// maxRSS is the peak resident set size of the ended process, in bytes.
+func (r *toolRun) maxRSS() int64 {
+	if r.cmd.ProcessState == nil {
+		return 0
+	}
+	ru, ok := r.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+// output is what the process printed.
+func (r *toolRun) output() string {
+	b, _ := os.ReadFile(r.log)
+	return string(b)
 }
 
 func exitCode(err error) int {
@@ -416,58 +393,28 @@ func readOutput(t *testing.T, path string) []report.Result {
 	return rs
 }
 
-// checkNoToken fails the test if a file holds the access token.
+// checkNoToken fails the test if a file holds the access token (or another secret).
 func checkNoToken(t *testing.T, paths ...string) {
+	t.Helper()
+	checkNoSecret(t, []string{accessToken}, paths...)
+}
+
+func checkNoSecret(t *testing.T, secrets []string, paths ...string) {
 	t.Helper()
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(b, []byte(accessToken)) {
-			t.Errorf("%s holds the access token", p)
+		for _, s := range secrets {
+			if bytes.Contains(bytes.ToLower(b), bytes.ToLower([]byte(s))) {
+				t.Errorf("%s holds a secret (%.6s...)", p, s)
+			}
 		}
 	}
-}
-
-// checkFinalState runs every check of the end state: output, ledger, units.
-func (s *setup) checkFinalState(t *testing.T, f *fakeServer, output string) {
-	t.Helper()
-	for _, err := range []error{
-		checkOutput(s.job, readOutput(t, output)),
-		checkHoldings(s.job, f.holdings()),
-		checkUnits(s.job, s.skus, f.units()),
-	} {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-}
-
-// rollbackFigure describes the rollback file the tool wrote beside output (with
-// --rollback, its default): the licenses it would fail to take back and the rows that
-// would assign something, or why there is none.
-func rollbackFigure(t *testing.T, j job, output string) string {
-	t.Helper()
-	f, err := os.Open(output + ".rollback.csv")
-	if errors.Is(err, os.ErrNotExist) {
-		return "none"
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	missing, assigning, err := rollbackGaps(j, f)
-	if err != nil {
-		t.Errorf("rollback file unreadable: %v", err)
-		return "unreadable: " + err.Error()
-	}
-	if missing > 0 {
-		// The rollback is written ahead of each update, so even an update whose answer
-		// was lost to a kill is undone.
-		t.Errorf("the rollback file fails to take back %d licenses", missing)
-	}
-	return fmt.Sprintf("%d licenses not taken back, %d rows assigning", missing, assigning)
 }
 
 // rowCounter counts the complete rows of a result CSV as it grows, reading only what

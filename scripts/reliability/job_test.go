@@ -6,19 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
-	"github.com/bulkassign/bulkassign/pkg/report"
 	"github.com/bulkassign/bulkassign/samples"
 )
 
-// This file holds what the end-to-end tests share and that runs without a binary: the
-// job every scenario runs, and the checks of a run's output, ledger and request log.
-// job_checks_test.go shows that each check catches what it looks for.
+// This file holds the job every scenario runs and what Partner Center must hold before
+// and after it; checks_test.go holds the checks of a run's output, ledger, request log
+// and rollback file, and job_checks_test.go shows that each check catches what it looks
+// for. None of them needs the binary.
 
 // customerID is the customer the jobs run for.
 const customerID = pcfake.DefaultCustomerID
@@ -27,17 +29,18 @@ const customerID = pcfake.DefaultCustomerID
 // enough for every row, so that every row is assignable.
 const jobUnits = 10000
 
-// Part numbers of the sample catalogue's SKUs that the job assigns.
+// Part numbers of the sample catalogue's SKUs that the job uses.
 const (
 	partE3        = "ENTERPRISEPACK"
 	partE5        = "ENTERPRISEPREMIUM"
 	partWinE5     = "WIN_ENT_E5"
+	partAAD       = "AAD_PREMIUM"
 	partMinecraft = "CFQ7TTC0K5DR/0002" // license group 2
 )
 
 // jobCatalogue returns the sample catalogue with jobUnits available units for every
 // SKU (consumed units as in the sample).
-func jobCatalogue() ([]client.SubscribedSku, error) {
+func jobCatalogue() ([]partnercenter.SubscribedSku, error) {
 	skus, err := pcfake.LoadCatalogue(bytes.NewReader(samples.Catalogue))
 	if err != nil {
 		return nil, fmt.Errorf("load the sample catalogue: %w", err)
@@ -51,8 +54,22 @@ func jobCatalogue() ([]client.SubscribedSku, error) {
 }
 
 // catalogueJSON encodes a catalogue as `bulkassign fake-server --catalogue` reads it.
-func catalogueJSON(skus []client.SubscribedSku) ([]byte, error) {
+func catalogueJSON(skus []partnercenter.SubscribedSku) ([]byte, error) {
 	return json.MarshalIndent(skus, "", "  ")
+}
+
+// neutralSkus is the catalogue as the planner sees it (the unit tests plan with it).
+func neutralSkus(skus []partnercenter.SubscribedSku) []client.Sku {
+	out := make([]client.Sku, 0, len(skus))
+	for _, s := range skus {
+		sku := client.Sku{ID: s.ProductSku.ID, Name: s.ProductSku.Name, PartNumber: s.ProductSku.SkuPartNumber,
+			Group: strings.ToLower(s.ProductSku.LicenseGroupID), Total: s.TotalUnits, Consumed: s.ConsumedUnits, Available: s.AvailableUnits}
+		for _, p := range s.ServicePlans {
+			sku.Plans = append(sku.Plans, client.ServicePlan{ID: p.ID, Name: p.ServiceName, DisplayName: p.DisplayName})
+		}
+		out = append(out, sku)
+	}
+	return out
 }
 
 // jobRow is one input row as written in the CSV.
@@ -60,79 +77,142 @@ type jobRow struct {
 	User, Sku, RemoveSku, Excluded string
 }
 
-// job is an input file and what Partner Center must hold once it has run.
-type job struct {
-	Rows []jobRow
-	// Want is, per user (lower case), the product SKU IDs the user must hold and the
-	// excluded service plan IDs of each, sorted (nil: every plan).
-	Want map[string]map[string][]string
+// holding is what one user holds: product SKU IDs (lower case) and the excluded service
+// plan IDs of each (lower case, sorted; nil: every plan).
+type holding map[string][]string
+
+// ledger is what every user of a customer holds, by user principal name (lower case).
+type ledger map[string]holding
+
+func (l ledger) clone() ledger {
+	out := make(ledger, len(l))
+	for u, h := range l {
+		out[u] = maps.Clone(h)
+	}
+	return out
 }
 
+// job is an input file, the users it names (the fake's --users), what they hold before
+// any run (--holds) and what they must hold after it.
+type job struct {
+	Rows []jobRow
+	// Users are the users the input names (lower-case principal names), in order,
+	// and IDs their object IDs.
+	Users []string
+	IDs   map[string]string
+	byID  map[string]string // object ID -> principal name
+	Held  ledger            // before any run; users holding nothing are left out
+	Want  ledger            // after the job; users holding nothing are left out
+	// Unchanged says, per row, that what the row asks for already holds before any run:
+	// the plan finds it unchanged and nothing is sent for it.
+	Unchanged []bool
+	// SkuIDs are the product SKU IDs (lower case) of the parts the job uses, by part number.
+	SkuIDs map[string]string
+}
+
+// userID is the object ID the job gives its i-th user.
+func userID(i int) string { return fmt.Sprintf("5eed0000-0000-4000-8000-%012d", i) }
+
 // newJob makes a job of n rows for the catalogue skus (see jobCatalogue). Users come in
-// five kinds, in turn:
+// ten kinds, by their number modulo 10:
 //
-//   - three of every five users get Office 365 E5 in one row; of those, every tenth
-//     user leaves SWAY and YAMMER_ENTERPRISE off, and another tenth swaps E3 for E5
-//     (the E3 removal frees nothing: the user never held it);
-//   - one gets E3 and Windows 10 E5: two rows, one request (both license group 1);
-//   - one gets E5 and Minecraft (license group 2): two rows, two requests.
+//	0      E5 without SWAY and YAMMER_ENTERPRISE; every other one holds E5 with every
+//	       plan already (the change only leaves the two plans off; no unit moves)
+//	1      swaps E3 for E5 (remove_sku), holding E3 before: a unit of E3 is freed
+//	2      E5, which the user already holds: unchanged from the start, nothing sent
+//	5 6 7  E5
+//	3 8    E3 and Windows 10 E5: two rows, one request (license group 1); kind 8
+//	       holds Windows E5 already, so its second row is unchanged
+//	4 9    E5 and Minecraft (license group 2): two rows, two requests; kind 9 also
+//	       holds Azure AD Premium, which nothing touches
 //
 // The last user may get fewer rows, so that the file has exactly n rows.
-func newJob(n int, skus []client.SubscribedSku) (job, error) {
-	byPart := map[string]client.SubscribedSku{}
+func newJob(n int, skus []partnercenter.SubscribedSku) (job, error) {
+	j := job{IDs: map[string]string{}, byID: map[string]string{}, Held: ledger{}, Want: ledger{}, SkuIDs: map[string]string{}}
+	byPart := map[string]partnercenter.SubscribedSku{}
 	for _, s := range skus {
 		byPart[s.ProductSku.SkuPartNumber] = s
 	}
-	for _, p := range []string{partE3, partE5, partWinE5, partMinecraft} {
-		if _, ok := byPart[p]; !ok {
+	for _, p := range []string{partE3, partE5, partWinE5, partAAD, partMinecraft} {
+		s, ok := byPart[p]
+		if !ok {
 			return job{}, fmt.Errorf("the catalogue has no SKU %s", p)
 		}
+		j.SkuIDs[p] = strings.ToLower(s.ProductSku.ID)
 	}
 	var excluded []string
 	for _, p := range byPart[partE5].ServicePlans {
 		if p.ServiceName == "SWAY" || p.ServiceName == "YAMMER_ENTERPRISE" {
-			excluded = append(excluded, p.ID)
+			excluded = append(excluded, strings.ToLower(p.ID))
 		}
 	}
 	if len(excluded) != 2 {
 		return job{}, fmt.Errorf("E5 lacks the SWAY or YAMMER_ENTERPRISE service plan")
 	}
 	sort.Strings(excluded)
+	e3, e5, win, aad, mc := j.SkuIDs[partE3], j.SkuIDs[partE5], j.SkuIDs[partWinE5], j.SkuIDs[partAAD], j.SkuIDs[partMinecraft]
 	minecraftName := byPart[partMinecraft].ProductSku.Name
 
-	j := job{Want: map[string]map[string][]string{}}
-	add := func(user, part, name, remove, excl string, plans []string) {
-		if len(j.Rows) >= n {
-			return
-		}
-		if name == "" {
-			name = part
-		}
-		j.Rows = append(j.Rows, jobRow{User: user, Sku: name, RemoveSku: remove, Excluded: excl})
-		if j.Want[user] == nil {
-			j.Want[user] = map[string][]string{}
-		}
-		j.Want[user][byPart[part].ProductSku.ID] = plans
-	}
 	for i := 1; len(j.Rows) < n; i++ {
 		user := fmt.Sprintf("user%05d@contoso.onmicrosoft.com", i)
-		switch i % 5 {
-		case 0, 1, 2:
-			switch i % 10 {
-			case 0:
-				add(user, partE5, "", "", "SWAY;YAMMER_ENTERPRISE", excluded)
-			case 1:
-				add(user, partE5, "", partE3, "", nil)
-			default:
-				add(user, partE5, "", "", "", nil)
+		held := holding{}
+		var rows []jobRow
+		switch i % 10 {
+		case 0:
+			rows = []jobRow{{User: user, Sku: partE5, Excluded: "SWAY;YAMMER_ENTERPRISE"}}
+			if i%20 == 0 {
+				held[e5] = nil
 			}
-		case 3:
-			add(user, partE3, "", "", "", nil)
-			add(user, partWinE5, "", "", "", nil)
-		case 4:
-			add(user, partE5, "", "", "", nil)
-			add(user, partMinecraft, minecraftName, "", "", nil)
+		case 1:
+			rows = []jobRow{{User: user, Sku: partE5, RemoveSku: partE3}}
+			held[e3] = nil
+		case 2:
+			rows = []jobRow{{User: user, Sku: partE5}}
+			held[e5] = nil
+		case 5, 6, 7:
+			rows = []jobRow{{User: user, Sku: partE5}}
+		case 3, 8:
+			rows = []jobRow{{User: user, Sku: partE3}, {User: user, Sku: partWinE5}}
+			if i%10 == 8 {
+				held[win] = nil
+			}
+		case 4, 9:
+			rows = []jobRow{{User: user, Sku: partE5}, {User: user, Sku: minecraftName}}
+			if i%10 == 9 {
+				held[aad] = nil
+			}
 		}
+		j.Users = append(j.Users, user)
+		j.IDs[user] = userID(i)
+		j.byID[userID(i)] = user
+		if len(held) > 0 {
+			j.Held[user] = maps.Clone(held)
+		}
+		for _, r := range rows {
+			if len(j.Rows) == n {
+				break
+			}
+			idOf := func(name string) string {
+				if name == minecraftName {
+					return mc
+				}
+				return j.SkuIDs[name]
+			}
+			var plans []string
+			if r.Excluded != "" {
+				plans = excluded
+			}
+			sku, remove := idOf(r.Sku), idOf(r.RemoveSku)
+			hp, has := held[sku]
+			_, hasRemove := held[remove]
+			j.Unchanged = append(j.Unchanged, has && slices.Equal(hp, plans) && (remove == "" || !hasRemove))
+			j.Rows = append(j.Rows, r)
+			if remove != "" {
+				delete(held, remove)
+			}
+			held[sku] = plans
+		}
+		j.Want[user] = held
 	}
 	return j, nil
 }
@@ -140,12 +220,43 @@ func newJob(n int, skus []client.SubscribedSku) (job, error) {
 // writeCSV writes the job's input file: a header, then one line per row, so that row i
 // (from 0) is on file line i+2.
 func (j job) writeCSV(w io.Writer) error {
+	return writeRecords(w, []string{"user", "sku", "remove_sku", "excluded_plans"}, len(j.Rows), func(i int) []string {
+		r := j.Rows[i]
+		return []string{r.User, r.Sku, r.RemoveSku, r.Excluded}
+	})
+}
+
+// writeUsersCSV writes the users file of `fake-server --users`: every user of the job,
+// active, usage location US, with the object ID the job gave it.
+func (j job) writeUsersCSV(w io.Writer) error {
+	return writeRecords(w, []string{"user_principal_name", "id", "usage_location", "state"}, len(j.Users), func(i int) []string {
+		return []string{j.Users[i], j.IDs[j.Users[i]], "US", "active"}
+	})
+}
+
+// writeHoldsCSV writes the holdings file of `fake-server --holds`: what the job's users
+// hold before any run.
+func (j job) writeHoldsCSV(w io.Writer) error {
+	type hold struct{ user, sku, plans string }
+	var hs []hold
+	for _, u := range j.Users {
+		for _, id := range slices.Sorted(maps.Keys(j.Held[u])) {
+			hs = append(hs, hold{u, id, strings.Join(j.Held[u][id], ";")})
+		}
+	}
+	return writeRecords(w, []string{"customer", "user", "sku", "excluded_plans"}, len(hs), func(i int) []string {
+		return []string{customerID, hs[i].user, hs[i].sku, hs[i].plans}
+	})
+}
+
+// writeRecords writes a CSV: the header, then n records.
+func writeRecords(w io.Writer, header []string, n int, rec func(int) []string) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"user", "sku", "remove_sku", "excluded_plans"}); err != nil {
+	if err := cw.Write(header); err != nil {
 		return err
 	}
-	for _, r := range j.Rows {
-		if err := cw.Write([]string{r.User, r.Sku, r.RemoveSku, r.Excluded}); err != nil {
+	for i := range n {
+		if err := cw.Write(rec(i)); err != nil {
 			return err
 		}
 	}
@@ -153,328 +264,53 @@ func (j job) writeCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// holders counts, per product SKU ID, the users that must hold it.
-func (j job) holders() map[string]int {
+// userOf maps an object ID or a principal name of the job's users to the principal name
+// (lower case); any other name is returned lower-cased.
+func (j job) userOf(name string) string {
+	name = strings.ToLower(name)
+	if j.byID == nil {
+		return name
+	}
+	if u, ok := j.byID[name]; ok {
+		return u
+	}
+	return name
+}
+
+// unitsMoved is, per product SKU ID (lower case), the units the job consumes: the
+// users who must hold it after, less those who held it before.
+func (j job) unitsMoved() map[string]int {
 	n := map[string]int{}
-	for _, skus := range j.Want {
-		for id := range skus {
-			n[id]++
+	for _, l := range []struct {
+		l    ledger
+		sign int
+	}{{j.Want, 1}, {j.Held, -1}} {
+		for _, h := range l.l {
+			for id := range h {
+				n[id] += l.sign
+			}
 		}
 	}
 	return n
 }
 
-// problems collects what a check found, keeping the first few in full.
-type problems struct {
-	list  []string
-	count int
+// changes is the number of requests the job needs from the start: one per user and
+// license group whose rows are not all unchanged. groups maps product SKU IDs (lower
+// case) to their license group.
+func (j job) changes(groups map[string]string) int {
+	need := map[string]bool{}
+	for i, r := range j.Rows {
+		if !j.Unchanged[i] {
+			need[strings.ToLower(r.User)+" "+groups[j.skuID(r.Sku)]] = true
+		}
+	}
+	return len(need)
 }
 
-const maxListed = 10
-
-func (p *problems) addf(format string, args ...any) {
-	p.count++
-	if len(p.list) < maxListed {
-		p.list = append(p.list, fmt.Sprintf(format, args...))
+// skuID is the product SKU ID (lower case) of a SKU as the job's rows name it.
+func (j job) skuID(name string) string {
+	if id, ok := j.SkuIDs[name]; ok {
+		return id
 	}
-}
-
-// err is nil when nothing was found, else an error listing the first problems.
-func (p *problems) err(what string) error {
-	if p.count == 0 {
-		return nil
-	}
-	more := ""
-	if p.count > len(p.list) {
-		more = fmt.Sprintf("\n\t... and %d more", p.count-len(p.list))
-	}
-	return fmt.Errorf("%s: %d problem(s):\n\t%s%s", what, p.count, strings.Join(p.list, "\n\t"), more)
-}
-
-// checkOutput checks a run's result rows against the job: every input row exactly
-// once, succeeded, for the right user and SKU, and nothing else.
-func checkOutput(j job, results []report.Result) error {
-	var p problems
-	seen := make([]int, len(j.Rows))
-	for _, r := range results {
-		i := r.Line - 2
-		if i < 0 || i >= len(j.Rows) {
-			p.addf("result for line %d, which is no input row: %+v", r.Line, r)
-			continue
-		}
-		seen[i]++
-		if seen[i] == 2 {
-			p.addf("line %d has more than one result", r.Line)
-		}
-		row := j.Rows[i]
-		if !strings.EqualFold(r.User, row.User) || !strings.EqualFold(r.Sku, row.Sku) {
-			p.addf("line %d: result for %s %s, the input has %s %s", r.Line, r.User, r.Sku, row.User, row.Sku)
-		}
-		if r.Status != report.StatusSucceeded {
-			p.addf("line %d (%s %s): %s %d %s %s", r.Line, row.User, row.Sku, r.Status, r.HTTPStatus, r.ErrorCode, r.ErrorMessage)
-		}
-	}
-	for i, n := range seen {
-		if n == 0 {
-			p.addf("line %d (%s %s) has no result", i+2, j.Rows[i].User, j.Rows[i].Sku)
-		}
-	}
-	return p.err("output")
-}
-
-// outputCounts counts, against the job, the input rows with exactly one succeeded
-// result, the rows without a succeeded result (lost) and the rows with more than one
-// result (duplicated).
-func outputCounts(j job, results []report.Result) (succeeded, lost, duplicated int) {
-	n := make([]int, len(j.Rows))
-	ok := make([]int, len(j.Rows))
-	for _, r := range results {
-		if i := r.Line - 2; i >= 0 && i < len(j.Rows) {
-			n[i]++
-			if r.Status == report.StatusSucceeded {
-				ok[i]++
-			}
-		}
-	}
-	for i := range n {
-		switch {
-		case ok[i] == 0:
-			lost++
-		case n[i] == 1:
-			succeeded++
-		}
-		if n[i] > 1 {
-			duplicated++
-		}
-	}
-	return succeeded, lost, duplicated
-}
-
-// rollbackGaps reads a rollback file (report.RollbackHeader) written for the job, whose
-// users held nothing before, and counts the licenses it would fail to take back (an
-// assigned SKU without a row removing it) and the rows that would assign something
-// (nobody held anything to give back). A file that is not a rollback CSV is an error.
-func rollbackGaps(j job, r io.Reader) (missing, assigning int, err error) {
-	cr := csv.NewReader(r)
-	header, err := cr.Read()
-	if err != nil {
-		return 0, 0, fmt.Errorf("read the rollback header: %w", err)
-	}
-	if !slices.Equal(header, report.RollbackHeader) {
-		return 0, 0, fmt.Errorf("rollback header %q, want %q", header, report.RollbackHeader)
-	}
-	removes := map[string]bool{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("read the rollback file: %w", err)
-		}
-		if rec[2] != "" {
-			assigning++
-		}
-		if rec[3] != "" {
-			removes[strings.ToLower(rec[1])+" "+strings.ToLower(rec[3])] = true
-		}
-	}
-	for user, skus := range j.Want {
-		for id := range skus {
-			if !removes[strings.ToLower(user)+" "+strings.ToLower(id)] {
-				missing++
-			}
-		}
-	}
-	return missing, assigning, nil
-}
-
-// checkHoldings checks the fake's ledger against the job: every user holds exactly the
-// SKUs the input asked for, with the excluded plans asked for, and nobody else holds
-// anything.
-func checkHoldings(j job, got map[string]map[string][]string) error {
-	var p problems
-	lower := make(map[string]map[string][]string, len(got))
-	for user, skus := range got {
-		m := make(map[string][]string, len(skus))
-		for id, plans := range skus {
-			var norm []string
-			for _, pl := range plans {
-				norm = append(norm, strings.ToLower(pl))
-			}
-			sort.Strings(norm)
-			m[strings.ToLower(id)] = norm
-		}
-		lower[strings.ToLower(user)] = m
-	}
-	users := make([]string, 0, len(j.Want))
-	for u := range j.Want {
-		users = append(users, u)
-	}
-	sort.Strings(users)
-	for _, user := range users {
-		want := j.Want[user]
-		have, ok := lower[user]
-		if !ok {
-			p.addf("%s holds nothing; want %v", user, want)
-			continue
-		}
-		for id, plans := range want {
-			hp, held := have[strings.ToLower(id)]
-			switch {
-			case !held:
-				p.addf("%s lacks %s", user, id)
-			case !slices.Equal(hp, lowerAll(plans)):
-				p.addf("%s holds %s without plans %v; want without %v", user, id, hp, plans)
-			}
-		}
-		for id := range have {
-			if _, wanted := want[id]; !wanted && !wantsFold(want, id) {
-				p.addf("%s holds %s, which the input did not ask for", user, id)
-			}
-		}
-		delete(lower, user)
-	}
-	for user, skus := range lower {
-		p.addf("%s holds %v but is not in the input", user, skus)
-	}
-	return p.err("ledger")
-}
-
-func lowerAll(ss []string) []string {
-	if ss == nil {
-		return nil
-	}
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = strings.ToLower(s)
-	}
-	return out
-}
-
-func wantsFold(want map[string][]string, id string) bool {
-	for w := range want {
-		if strings.EqualFold(w, id) {
-			return true
-		}
-	}
-	return false
-}
-
-// checkUnits checks the fake's units against the catalogue it started from: each SKU
-// consumed exactly one unit per user who must hold it, no more.
-func checkUnits(j job, before []client.SubscribedSku, after []pcfake.SkuUnits) error {
-	var p problems
-	holders := j.holders()
-	now := map[string]pcfake.SkuUnits{}
-	for _, u := range after {
-		now[strings.ToLower(u.SkuID)] = u
-	}
-	for _, s := range before {
-		id := s.ProductSku.ID
-		u, ok := now[strings.ToLower(id)]
-		if !ok {
-			p.addf("SKU %s (%s) missing from the fake's units", id, s.ProductSku.SkuPartNumber)
-			continue
-		}
-		n := holders[id]
-		if u.Consumed != s.ConsumedUnits+n || u.Available != s.AvailableUnits-n {
-			p.addf("SKU %s: %d available, %d consumed; want %d and %d (%d users assigned): %+d units consumed more than once",
-				s.ProductSku.SkuPartNumber, u.Available, u.Consumed, s.AvailableUnits-n, s.ConsumedUnits+n, n, u.Consumed-s.ConsumedUnits-n)
-		}
-	}
-	return p.err("units")
-}
-
-// repeatedPosts counts the licenseupdates POSTs that were applied (answered 201, not a
-// replay of an earlier request ID) although every change they carried had already been
-// applied for that user by an earlier POST: the updates a kill made the tool send
-// again. It reads a log without dropped connections (a dropped POST is applied but
-// logged with status 0).
-func repeatedPosts(log []pcfake.Request) int {
-	answered := map[string]bool{}
-	done := map[string]map[string]bool{} // user -> "assign SKU" / "remove SKU"
-	n := 0
-	for _, r := range log {
-		if r.Method != "POST" || r.Status != 201 {
-			continue
-		}
-		id := strings.ToLower(r.RequestID)
-		if answered[id] {
-			continue // a replay: answered from the first time, not applied again
-		}
-		answered[id] = true
-		user := strings.ToLower(r.User)
-		if done[user] == nil {
-			done[user] = map[string]bool{}
-		}
-		var ops []string
-		for _, a := range r.Body.LicensesToAssign {
-			ops = append(ops, "assign "+strings.ToLower(a.SkuID))
-		}
-		for _, id := range r.Body.LicensesToRemove {
-			ops = append(ops, "remove "+strings.ToLower(id))
-		}
-		repeat := len(ops) > 0
-		for _, op := range ops {
-			if !done[user][op] {
-				repeat = false
-			}
-			done[user][op] = true
-		}
-		if repeat {
-			n++
-		}
-	}
-	return n
-}
-
-// checkRequestIDs checks that every update went out under one MS-RequestId, however
-// many attempts it took: the licenseupdates POSTs of one user and license group (one
-// update of the plan) all carry the same request ID. groups maps product SKU IDs (lower
-// case) to their license group; a POST's group is that of the SKUs in its body. POSTs
-// refused before their body was read (429, 401) are left out.
-func checkRequestIDs(log []pcfake.Request, groups map[string]string) error {
-	var p problems
-	ids := map[string]map[string]bool{}
-	var keys []string
-	for _, r := range log {
-		if r.Method != "POST" {
-			continue
-		}
-		var skus []string
-		for _, a := range r.Body.LicensesToAssign {
-			skus = append(skus, a.SkuID)
-		}
-		skus = append(skus, r.Body.LicensesToRemove...)
-		if len(skus) == 0 {
-			continue
-		}
-		group := groups[strings.ToLower(skus[0])]
-		if group == "" {
-			p.addf("request %s for %s names SKU %s, which is in no license group", r.RequestID, r.User, skus[0])
-			continue
-		}
-		key := strings.ToLower(r.User) + " " + group
-		if ids[key] == nil {
-			ids[key] = map[string]bool{}
-			keys = append(keys, key)
-		}
-		ids[key][strings.ToLower(r.RequestID)] = true
-	}
-	for _, k := range keys {
-		if len(ids[k]) != 1 {
-			p.addf("%s: %d request IDs", k, len(ids[k]))
-		}
-	}
-	return p.err("request IDs")
-}
-
-// licenseGroups maps the product SKU IDs of a catalogue (lower case) to their license group.
-func licenseGroups(skus []client.SubscribedSku) map[string]string {
-	m := make(map[string]string, len(skus))
-	for _, s := range skus {
-		m[strings.ToLower(s.ProductSku.ID)] = strings.ToLower(s.ProductSku.LicenseGroupID)
-	}
-	return m
+	return j.SkuIDs[partMinecraft] // the only SKU the rows name by product name
 }

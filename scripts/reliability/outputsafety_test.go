@@ -30,10 +30,12 @@ var (
 //
 // Then the run must stop with exit code 1; what was written must read back with
 // report.Read (complete rows, at most a torn last line) and resume with report.Resume;
-// every row written must be succeeded; the updates applied but not written must be at
-// most --concurrency (the run stops sending at the first failed write); and a
-// resumed run on a writable copy must finish the job with every row succeeded once and
-// the ledger exact.
+// every row written must be succeeded or unchanged; the updates applied but not written
+// must be at most --concurrency (the run stops sending at the first failed write); and
+// a resumed run on a writable copy (the result file with its manifest and rollback
+// file) must finish the job with every line succeeded or unchanged once, the ledger
+// exact, sending none of the updates applied without a row again (the plan finds them
+// made), and a rollback file that restores the ledger of the start.
 func TestOutputSafety(t *testing.T) {
 	s := newSetup(t)
 	t.Run("file size limit", func(t *testing.T) {
@@ -41,11 +43,11 @@ func TestOutputSafety(t *testing.T) {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		f := startFake(t, s.bin, dir, s.catalogue, "--latency", flagLatency.String(), "--jitter", (*flagLatency / 2).String())
+		f := s.startFake(t, dir, latencyFlags()...)
 		output := filepath.Join(dir, "result.csv")
 		script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, *flagFsizeBlocks)
 		logPath := filepath.Join(dir, "run.log")
-		r := startTool(t, f, logPath, "/bin/sh", append([]string{"-c", script, s.bin}, s.runArgs(output, false)...)...)
+		r := startTool(t, f.fakeServer, logPath, "/bin/sh", append([]string{"-c", script, s.bin}, s.runArgs(output, false)...)...)
 		s.checkStopped(t, f, dir, output, logPath, r, fmt.Sprintf("ulimit -f %d", *flagFsizeBlocks))
 	})
 	t.Run("disk full", func(t *testing.T) {
@@ -65,17 +67,17 @@ func TestOutputSafety(t *testing.T) {
 		if err := os.Mkdir(work, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		f := startFake(t, s.bin, work, s.catalogue, "--latency", flagLatency.String(), "--jitter", (*flagLatency / 2).String())
+		f := s.startFake(t, work, latencyFlags()...)
 		output := filepath.Join(dir, "result.csv")
 		logPath := filepath.Join(work, "run.log")
-		r := startTool(t, f, logPath, s.bin, s.runArgs(output, false)...)
+		r := startTool(t, f.fakeServer, logPath, s.bin, s.runArgs(output, false)...)
 		s.checkStopped(t, f, work, output, logPath, r, "tmpfs size="+*flagTmpfsSize)
 	})
 }
 
 // checkStopped checks a run whose output became unwritable, then finishes the job
 // from a writable copy of its output.
-func (s *setup) checkStopped(t *testing.T, f *fakeServer, work, output, logPath string, r *toolRun, how string) {
+func (s *setup) checkStopped(t *testing.T, f *jobFake, work, output, logPath string, r *toolRun, how string) {
 	t.Helper()
 	if code := r.wait(t, 10*time.Minute); code != 1 {
 		t.Errorf("the run exited with %d, want 1; log %s:\n%s", code, logPath, tail(logPath, 30))
@@ -105,8 +107,8 @@ func (s *setup) checkStopped(t *testing.T, f *fakeServer, work, output, logPath 
 			written[strings.ToLower(res.RequestID)] = true
 		}
 	}
-	if counts[report.StatusSucceeded] != len(results) || len(results) == 0 {
-		t.Errorf("rows written: %v; want only succeeded rows, at least one", counts)
+	if counts[report.StatusSucceeded]+counts[report.StatusUnchanged] != len(results) || counts[report.StatusSucceeded] == 0 {
+		t.Errorf("rows written: %v; want only succeeded or unchanged rows, at least one succeeded", counts)
 	}
 	if len(results) >= len(s.job.Rows) {
 		t.Fatalf("all %d rows were written: the output never became unwritable (%s); raise the job or lower the limit", len(results), how)
@@ -116,12 +118,10 @@ func (s *setup) checkStopped(t *testing.T, f *fakeServer, work, output, logPath 
 	if err := os.WriteFile(copyPath, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{".rollback.csv"} {
-		if b, err := os.ReadFile(output + name); err == nil {
-			if err := os.WriteFile(copyPath+name, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	copyFile(t, report.RollbackPath(output), report.RollbackPath(copyPath))
+	copyFile(t, report.ManifestPath(output), report.ManifestPath(copyPath))
+	if _, err := report.ReadManifest(copyPath); err != nil {
+		t.Errorf("the manifest of the stopped run: %v", err)
 	}
 	file, prior, err := report.Resume(copyPath)
 	if err != nil {
@@ -162,33 +162,19 @@ func (s *setup) checkStopped(t *testing.T, f *fakeServer, work, output, logPath 
 
 	// A resumed run on the writable copy finishes the job, sending each row once more at most.
 	resumeLog := filepath.Join(work, "resume.log")
-	r2 := startTool(t, f, resumeLog, s.bin, s.runArgs(copyPath, true)...)
+	r2 := startTool(t, f.fakeServer, resumeLog, s.bin, s.runArgs(copyPath, true)...)
 	if code := r2.wait(t, 10*time.Minute); code != 0 {
 		t.Fatalf("the resumed run exited with %d; log %s:\n%s", code, resumeLog, tail(resumeLog, 30))
 	}
-	s.checkFinalState(t, f, copyPath)
+	o := s.checkFinalState(t, f, copyPath)
 	after := f.requests()
 	repeats := repeatedPosts(after)
 	if repeats > lostInFlight {
 		t.Errorf("the resumed run repeated %d updates; only %d were applied without a row", repeats, lostInFlight)
 	}
-	checkNoToken(t, logPath, resumeLog, copyPath)
-	_, lostAfter, dupAfter := outputCounts(s.job, readOutput(t, copyPath))
+	checkNoToken(t, logPath, resumeLog, copyPath, report.RollbackPath(copyPath))
+	rollback := s.checkRollback(t, f, copyPath)
 	t.Logf("FIGURES output-safety (%s): exit=%d rows_written=%d torn_last_line=%v rows_not_written=%d applied_without_row=%d bound=%d "+
-		"posts_after_last_write=%d resumed_exit=0 repeated_posts_on_resume=%d rows_lost_after_resume=%d rows_duplicated_after_resume=%d rollback_file_after_resume=(%s)",
-		how, exitCode(r.err), len(results), torn, notWritten, lostInFlight, *flagConcurrency, postsAfter, repeats, lostAfter, dupAfter, rollbackFigure(t, s.job, copyPath))
-}
-
-// summaryLines picks the lines of the tool's text summary that say how the run ended.
-func summaryLines(log []byte) []string {
-	var out []string
-	for _, line := range strings.Split(string(log), "\n") {
-		for _, p := range []string{"Rows:", "Stopped", "Stop", "Resume", "bulkassign:"} {
-			if strings.HasPrefix(strings.TrimSpace(line), p) {
-				out = append(out, strings.TrimSpace(line))
-				break
-			}
-		}
-	}
-	return out
+		"posts_after_last_write=%d resumed_exit=0 repeated_posts_on_resume=%d (found made by the resumed plan: %d lines) lines_lost_after_resume=%d lines_duplicated_after_resume=%d rollback=(%s)",
+		how, exitCode(r.err), len(results), torn, notWritten, lostInFlight, *flagConcurrency, postsAfter, repeats, o.UnchangedLate, o.Lost, o.Duplicated, rollback)
 }
