@@ -193,6 +193,7 @@ var settingFlags = map[string]string{
 	"API":                           "--api",
 	"base URL":                      "--base-url or $" + EnvBaseURL,
 	"output":                        "--output",
+	"resume or output":              "--resume, or another --output",
 	"input":                         "--input",
 	"customer":                      "--customer",
 	"catalogue":                     "--catalogue",
@@ -206,6 +207,11 @@ func settingsError(err error) error {
 	var je *job.SettingError
 	var names []string
 	switch {
+	case errors.Is(err, signin.ErrNoCredentials):
+		return &ExitError{Code: ExitUsage, Err: errors.New("no credentials: set $" + EnvAccessToken +
+			" (or $" + EnvGraphToken + " with --api graph) to a ready access token; or, for the secure application model, $" +
+			EnvClientID + ", $" + EnvClientSecret + " or --client-secret-file, $" + EnvTenantID + ", and $" + EnvRefreshToken +
+			" or --refresh-token-file (which `bulkassign login` writes); or pass --simulate to try the tool on a local Partner Center")}
 	case errors.As(err, &se):
 		names = append(append(names, se.Missing...), se.Setting)
 	case errors.As(err, &je):

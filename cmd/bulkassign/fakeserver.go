@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -70,6 +71,38 @@ func (f *fakeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.requireMFA, "require-mfa", false, "answer every call 401, code 900421, as for a token without multi-factor authentication")
 }
 
+// check refuses values out of range, naming the flag.
+func (f *fakeFlags) check() error {
+	for _, s := range []struct {
+		flag  string
+		share float64
+	}{{"--fail-rate", f.failRate}, {"--drop-rate", f.dropRate}, {"--spike-rate", f.spikeRate}} {
+		if !(s.share >= 0 && s.share <= 1) {
+			return usageError("%s %g: a share between 0 and 1", s.flag, s.share)
+		}
+	}
+	for _, r := range []struct {
+		flag string
+		rate float64
+	}{{"--rate", f.rate}, {"--read-rate", f.readRate}, {"--write-rate", f.writeRate}} {
+		if !(r.rate >= 0) || math.IsInf(r.rate, 0) {
+			return usageError("%s %g: requests per second, 0 or more (0: unlimited)", r.flag, r.rate)
+		}
+	}
+	if f.burst < 1 {
+		return usageError("--burst %d: 1 or more", f.burst)
+	}
+	for _, d := range []struct {
+		flag string
+		d    time.Duration
+	}{{"--latency", f.latency}, {"--jitter", f.jitter}, {"--spike", f.spike}} {
+		if d.d < 0 {
+			return usageError("%s %s: must not be negative", d.flag, d.d)
+		}
+	}
+	return nil
+}
+
 // fakeServer is `bulkassign fake-server`.
 func (m *Main) fakeServer(ctx context.Context, args []string) error {
 	return m.serveFake(ctx, args, nil)
@@ -81,6 +114,9 @@ func (m *Main) serveFake(ctx context.Context, args []string, ready func(addr str
 	fs := m.newFlagSet("fake-server", fakeServerHelp)
 	f.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
 		return err
 	}
 	var handler http.Handler
@@ -204,9 +240,13 @@ func (f *fakeFlags) options(customers []string) ([]pcfake.Option, error) {
 		pcfake.WithLatencySpikes(f.spikeRate, f.spike),
 		pcfake.WithSeed(f.seed),
 	}
-	for rate, opt := range map[float64]func(float64, int) pcfake.Option{f.rate: pcfake.WithRateLimit, f.readRate: pcfake.WithReadRateLimit, f.writeRate: pcfake.WithWriteRateLimit} {
-		if rate > 0 {
-			opts = append(opts, opt(rate, f.burst))
+	limits := []struct {
+		rate float64
+		opt  func(float64, int) pcfake.Option
+	}{{f.rate, pcfake.WithRateLimit}, {f.readRate, pcfake.WithReadRateLimit}, {f.writeRate, pcfake.WithWriteRateLimit}}
+	for _, l := range limits {
+		if l.rate > 0 {
+			opts = append(opts, l.opt(l.rate, f.burst))
 		}
 	}
 	if f.inspect {

@@ -214,7 +214,7 @@ func TestFakeServerRefusesBadFlags(t *testing.T) {
 		{"--customer", "not-a-guid"},
 		{"--users", bad},
 		{"--users", dir + "/missing.csv"},
-		{"--api", "graph"},
+		{"--api", "bogus"},
 		{"--holds", dir + "/missing.csv"},
 	} {
 		m := &Main{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
@@ -261,7 +261,6 @@ func TestFakeServerReadAndWriteRates(t *testing.T) {
 // only; the plan finds the sample users in a listing instead.
 // TestFakeServerEqualReadAndWriteRates: the same number for both limits sets both.
 func TestFakeServerEqualReadAndWriteRates(t *testing.T) {
-	t.Skip("bug: fake-server --read-rate X --write-rate X sets one limit only (fakeserver.go options: a map keyed by the rate collapses equal rates)")
 	fs := startFakeServer(t, "--read-rate", "0.1", "--write-rate", "0.1", "--burst", "1")
 	base := "http://" + fs.addr + "/v1/customers/" + pcfake.DefaultCustomerID
 	if a, b := rawGet(t, http.MethodGet, base+"/subscribedskus"), rawGet(t, http.MethodGet, base+"/subscribedskus"); a != 200 || b != 429 {
@@ -274,7 +273,6 @@ func TestFakeServerEqualReadAndWriteRates(t *testing.T) {
 }
 
 func TestFakeServerObjectIDLookupsOnly(t *testing.T) {
-	t.Skip("bug: planner panics (index out of range) on users found in a listing: reads.go readLicenses calls tables.userID, which reads the arena only after freeze")
 	fs := startFakeServer(t, "--object-id-lookups-only")
 	code, out := fs.runAgainst(t, "plan", "--customer", testCustomer, "--input", "../../samples/onboarding.csv", "--read-rate", "2000")
 	if code != ExitOK || strings.Contains(out, "user not found") {

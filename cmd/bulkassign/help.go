@@ -101,9 +101,15 @@ func writeFlag(w io.Writer, f *flag.Flag) {
 // stray argument after a flag that takes no value ("--check-users false") says how to
 // write it.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	// flag calls Usage on -h and on every mistake; the help is printed here, once,
+	// and only when asked for.
+	show := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = show
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			show()
 			return err
 		}
 		return usageError("%s", strings.Replace(err.Error(), "-", "--", 1))

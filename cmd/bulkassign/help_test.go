@@ -51,7 +51,6 @@ func TestHelpGoesToStandardOutput(t *testing.T) {
 }
 
 func TestHelpIsPrintedOnce(t *testing.T) {
-	t.Skip("bug: `bulkassign help run` and `run --help` print the help twice (help.go parseFlags calls fs.Usage after flag.Parse already did)")
 	e := newEnv(t)
 	for _, args := range [][]string{{"help", "run"}, {"plan", "--help"}} {
 		e.run(t.Context(), nil, args...)
@@ -184,7 +183,6 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestFakeServerErrorsNameTheFlag(t *testing.T) {
-	t.Skip(`bug: fake-server --fail-rate 2 says "simulate the API: build fake Partner Center: WithFailureRate: ..." (fakeserver.go buildPartnerCenterFake): a library option, not the flag`)
 	e := newEnv(t)
 	if code := e.run(t.Context(), nil, "fake-server", "--fail-rate", "2"); code != ExitUsage {
 		t.Fatalf("exit %d", code)

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
-	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/report"
 	"github.com/bulkassign/bulkassign/samples"
 )
@@ -205,7 +205,7 @@ func (e *env) ledger() map[string]map[string][]string {
 		key := strings.ToLower(name)
 		if id, ok := ids[key]; ok {
 			key = id
-		} else if !planner.IsGUID(key) {
+		} else if !client.IsGUID(key) {
 			key = strings.ToLower(pcfake.MakeUser(name).ID)
 		}
 		m := map[string][]string{}

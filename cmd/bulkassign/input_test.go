@@ -121,7 +121,6 @@ func TestOutputIsCheckedBeforeAnyCall(t *testing.T) {
 
 // TestPlanOutIsCheckedBeforeAnyCall: plan's --out in a folder that does not exist.
 func TestPlanOutIsCheckedBeforeAnyCall(t *testing.T) {
-	t.Skip("bug: plan --out in a folder that does not exist is refused only after the plan's reads (plan.go checks --out with refuseExisting only, not job's checkWritableDir)")
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t)
 		code := e.run(t.Context(), nil, "plan", "--customer", testCustomer, "--input", "../../samples/onboarding.csv",

@@ -66,7 +66,6 @@ func TestLogFormats(t *testing.T) {
 // TestLogDurationsCarryUnits: a duration in a log line reads as one ("30s"), not as a
 // bare number of milli- or nanoseconds.
 func TestLogDurationsCarryUnits(t *testing.T) {
-	t.Skip(`bug: the runner logs "drain_timeout":30000 (zerolog's Dur, milliseconds without a unit; pkg/runner/runner.go run stopping / drain timeout lines)`)
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, pcfake.WithLatency(300*time.Millisecond, 0))
 		ctx, cancel := context.WithCancel(t.Context())

@@ -27,8 +27,8 @@ var planGroup = flagGroup{"Input and plan", []string{"input", "shortfall", "read
 
 func (f *planFlags) register(fs *flag.FlagSet) {
 	f.connFlags.register(fs)
-	fs.StringVar(&f.input, "input", "", "the input CSV of user/SKU rows (required; - for standard input)")
-	fs.StringVar(&f.shortfall, "shortfall", "abort", "on a capacity shortfall: abort (send nothing) or partial (grant rows in file order while seats last)")
+	fs.StringVar(&f.input, "input", "", "the input CSV `file` of user/SKU rows (required; - for standard input)")
+	fs.StringVar(&f.shortfall, "shortfall", "abort", "on a capacity shortfall, `mode` abort (send nothing) or partial (grant rows in file order while seats last)")
 	fs.BoolVar(&f.readUsers, "read-users", true, "read the file's users and what they hold: send only what changes, count seats exactly, write a rollback file")
 	fs.BoolVar(&f.checkUsers, "check-users", true, "the earlier name of --read-users")
 	fs.StringVar(&f.usageLocation, "usage-location", "", "two-letter `country` to set on users without a usage location, before their assignment")
@@ -120,8 +120,17 @@ func (m *Main) plan(ctx context.Context, args []string) (err error) {
 		if err := refuseExisting(*outPath); err != nil {
 			return err
 		}
+		if f.input != "-" && job.SamePath(f.input, *outPath) {
+			return usageError("--out %s is the input file", *outPath)
+		}
+		if err := job.CheckWritableDir(*outPath); err != nil {
+			return usageError("--out %s: %w", *outPath, err)
+		}
 	}
 	out := m.newPrinter(&f.connFlags, *format == "json")
+	if *outPath == "-" {
+		out.out = m.Stderr // standard output carries the CSV alone
+	}
 	in, err := job.ReadInput(f.input, m.Stdin)
 	if err != nil {
 		return usageError("%w", err)
@@ -139,7 +148,7 @@ func (m *Main) plan(ctx context.Context, args []string) (err error) {
 		out.plan(plan)
 	}
 	if err != nil {
-		return m.planError(ctx, f.input, err, out)
+		return m.planError(ctx, "plan", f.input, err, out)
 	}
 	if *outPath != "" {
 		if err := writePlanned(m, *outPath, plan, sum.CorrelationID); err != nil {
@@ -150,20 +159,20 @@ func (m *Main) plan(ctx context.Context, args []string) (err error) {
 }
 
 // planError prints what went wrong while planning and maps it to its exit code.
-func (m *Main) planError(ctx context.Context, input string, err error, out *printer) error {
+func (m *Main) planError(ctx context.Context, verb, input string, err error, out *printer) error {
 	var inputErr *planner.InputError
 	var short *planner.ShortfallError
 	switch {
 	case errors.As(err, &inputErr):
 		out.problems(input, inputErr)
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("plan %s: %d input problem(s)", input, len(inputErr.Problems))}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s %s: %d input problem(s)", verb, input, len(inputErr.Problems))}
 	case errors.As(err, &short):
 		out.shortfall(short)
 		return &ExitError{Code: ExitShortfall, Err: errors.New("capacity shortfall")}
 	case ctx.Err() != nil:
 		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted while planning; nothing was sent")}
 	}
-	return &ExitError{Code: exitCodeOf(err), Err: fmt.Errorf("plan %s (nothing was sent): %w", input, settingsError(err))}
+	return &ExitError{Code: exitCodeOf(err), Err: fmt.Errorf("%s %s (nothing was sent): %w", verb, input, settingsError(err))}
 }
 
 // fillPlanSummary puts a plan's counts into a summary.
@@ -172,7 +181,7 @@ func fillPlanSummary(sum *report.Summary, plan *planner.Plan) {
 	sum.UpperBound = !plan.UsersRead
 	sum.Reads = plan.Reads.Reads
 	for i := range plan.NumRows() {
-		sum.Add(plan.Row(i).Result())
+		sum.Add(plan.Row(i).Outcome())
 	}
 }
 

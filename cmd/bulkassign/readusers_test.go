@@ -19,7 +19,6 @@ func TestReadUsersSkipsUsersTheAPIWouldRefuse(t *testing.T) {
 	for _, deleted := range []string{"found by ID", "listed apart"} {
 		t.Run("deleted users "+deleted, func(t *testing.T) {
 			if deleted == "listed apart" {
-				t.Skip("bug: planner panics (index out of range) on a user found in the listing of deleted users: reads.go readLicenses calls tables.userID before freeze")
 			}
 			synctest.Test(t, func(t *testing.T) { testReadUsersSkips(t, deleted == "found by ID") })
 		})
@@ -85,7 +84,6 @@ func testReadUsersSkips(t *testing.T, deletedFoundByID bool) {
 // TestReadUsersListsALargeShareOfTheTenant: 600 users of a tenant of 1200 cost more
 // than 1000 reads to look up; the plan finds them in a listing instead.
 func TestReadUsersListsALargeShareOfTheTenant(t *testing.T) {
-	t.Skip("bug: planner panics (index out of range) on users found in a listing: reads.go readLicenses calls tables.userID, which reads the arena only after freeze")
 	synctest.Test(t, func(t *testing.T) {
 		users := pcfake.GenerateUsers(1200, "contoso.com", 1)
 		e := newEnv(t, pcfake.WithUsers(testCustomer, users), pcfake.WithHolder(testCustomer, users[0].ID, skuE3))
@@ -101,8 +99,10 @@ func TestReadUsersListsALargeShareOfTheTenant(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, e.all())
 		}
 		st := e.fake.Stats()
-		if st.UserListings != 1 || st.UserPages > 2 || st.UserLookups != 0 || st.UserLicenseLookups != 600 {
-			t.Fatalf("stats %+v: want one listing of at most 2 pages and each found user's licenses", st)
+		// The 600 users are on the first two pages; the third is fetched while the
+		// second is decoded.
+		if st.UserListings != 1 || st.UserPages > 3 || st.UserLookups != 0 || st.UserLicenseLookups != 600 {
+			t.Fatalf("stats %+v: want one listing of at most 3 pages and each found user's licenses", st)
 		}
 		contains(t, "stderr", e.stderr.String(), "Reading 600 user(s)", "found in a listing")
 		unchanged := 0

@@ -104,7 +104,7 @@ func TestResumeRefusesAnotherInputOrCustomer(t *testing.T) {
 		}{
 			{"edited", e.file("edited.csv", strings.Join(edited, "\n")+"\n"), testCustomer, []string{"line 2"}},
 			{"reordered", e.file("reordered.csv", strings.Join(reordered, "\n")+"\n"), testCustomer, []string{"lines 2 and 3"}},
-			{"another file", "../../samples/onboarding.csv", testCustomer, []string{"lines 2-11 differ"}},
+			{"another file", "../../samples/onboarding.csv", testCustomer, []string{"lines 2-11 differ", "it had 10 rows, now 12"}},
 			{"another customer", in, "11111111-2222-4333-8444-555555555555", []string{"customer", testCustomer, "11111111-2222-4333-8444-555555555555"}},
 		}
 		for _, c := range cases {

@@ -125,6 +125,9 @@ func (m *Main) runCmd(ctx context.Context, args []string) (err error) {
 		Warn:         func(msg string) { out.log.Warn().Msg(msg) },
 		OnPlan: func(p *planner.Plan) {
 			out.plan(p)
+			if p.NumRows() == 0 {
+				fmt.Fprintln(m.Stdout, "Nothing to do: the input has no rows.")
+			}
 			prog = newProgress(m.Stderr, out.log, p.NumRows())
 		},
 		OnProgress: func(p runner.Progress) { prog.update(p) },
@@ -177,7 +180,7 @@ func (m *Main) beforeSend(ctx context.Context, f *runFlags, err error, out *prin
 	var short *planner.ShortfallError
 	switch {
 	case errors.As(err, &inputErr), errors.As(err, &short):
-		return m.planError(ctx, f.input, err, out)
+		return m.planError(ctx, "run", f.input, err, out)
 	case ctx.Err() != nil:
 		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted while planning; nothing was sent")}
 	}

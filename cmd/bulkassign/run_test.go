@@ -222,7 +222,6 @@ func TestRunHeaderOnlyInputSendsNothing(t *testing.T) {
 
 // TestRunHeaderOnlyInputSaysNothingToDo: `plan` says so; `run` used to as well.
 func TestRunHeaderOnlyInputSaysNothingToDo(t *testing.T) {
-	t.Skip("bug: run with a header-only input prints only the summary (\"Lines: 0\"), not \"Nothing to do\" as plan does")
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t)
 		if code := e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", e.file("in.csv", "user,sku\n"),

@@ -364,7 +364,6 @@ func TestRevokedAccessTokenStopsTheRunAndResumeFinishes(t *testing.T) {
 // TestRevokedRefreshTokenAdviceIsReadable: the advice for a revoked refresh token
 // says what revokes one ("a password change or an admin's action").
 func TestRevokedRefreshTokenAdviceIsReadable(t *testing.T) {
-	t.Skip(`bug: scrubbing a token source's error redacts the word after "password" in signin's own advice: "a password REDACTED or an admin's action" (pkg/client scrub.go secretKeys)`)
 	synctest.Test(t, func(t *testing.T) {
 		id := newIdentity(time.Hour)
 		e, tokenFile := newSignInEnv(t, id)
@@ -378,7 +377,6 @@ func TestRevokedRefreshTokenAdviceIsReadable(t *testing.T) {
 // TestNoCredentialsNamesEveryWay: with no sign-in setting at all, the message lists
 // every way to give one, the ready access token and --simulate included.
 func TestNoCredentialsNamesEveryWay(t *testing.T) {
-	t.Skip("bug: with no credentials the message lists only the secure application model's settings, not $PARTNER_CENTER_ACCESS_TOKEN or --simulate (connect.go settingsError ignores signin.ErrNoCredentials)")
 	e := newEnv(t)
 	e.vars = map[string]string{}
 	if code := e.run(t.Context(), nil, "plan", "--customer", testCustomer, "--input", "../../samples/onboarding.csv"); code != ExitUsage {

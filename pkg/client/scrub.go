@@ -174,12 +174,17 @@ func scrubSecrets(s string, known ...string) string {
 	s = replaceKnown(s, known)
 	var b strings.Builder
 	b.Grow(len(s))
-	afterKey := false
+	// After a secret's name, the next word is its value: after "Bearer" across spaces,
+	// after another name only across a ':' or '=' ("password: x", `"access_token":"x"`),
+	// so that prose that mentions a password keeps its words.
+	afterKey, needAssign, assigned := false, false, false
 	for i := 0; i < len(s); {
 		if !isTokenChar(s[i]) {
 			b.WriteByte(s[i])
-			// A separator between a secret's name and its value keeps the name in force.
-			if !strings.ContainsRune(" \t\"':=", rune(s[i])) {
+			switch {
+			case s[i] == ':' || s[i] == '=':
+				assigned = true
+			case !strings.ContainsRune(" \t\"'", rune(s[i])):
 				afterKey = false
 			}
 			i++
@@ -191,12 +196,13 @@ func scrubSecrets(s string, known ...string) string {
 		}
 		word := s[i:j]
 		switch {
-		case afterKey || looksLikeToken(word):
+		case afterKey && (assigned || !needAssign) || looksLikeToken(word):
 			b.WriteString(redacted)
 			afterKey = false
 		default:
 			b.WriteString(word)
 			afterKey = isSecretKey(word)
+			needAssign, assigned = !strings.EqualFold(word, "bearer"), false
 		}
 		i = j
 	}

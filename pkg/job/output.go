@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/report"
+	"github.com/bulkassign/bulkassign/pkg/runner"
 )
 
 // outputs are the files of a run: the result CSV (read back when resuming), its
@@ -38,7 +39,7 @@ func (s *Session) prepareOutput(ctx context.Context, cfg *RunConfig) (*outputs, 
 	case cfg.Resume && exists:
 		return o, o.resume(ctx)
 	case exists:
-		return nil, &SettingError{Setting: "output", Err: fmt.Errorf("%s exists: resume that run to continue it, or choose another path", cfg.Output)}
+		return nil, &SettingError{Setting: "resume or output", Err: fmt.Errorf("%s exists: resume that run to continue it, or choose another path", cfg.Output)}
 	}
 	if cfg.Rollback {
 		if _, err := os.Lstat(report.RollbackPath(cfg.Output)); err == nil {
@@ -63,12 +64,14 @@ func (o *outputs) resume(ctx context.Context) error {
 	in := o.cfg.Input
 	now := report.Manifest{Input: in.Name, InputSHA256: in.SHA256(), Customer: o.cfg.Customer, API: o.api}
 	var keys map[int]string
-	keyOf := func(line int) (string, bool) {
-		if keys == nil {
-			if keys, err = planner.RowKeys(ctx, in.Reader(), o.cfg.Customer); err != nil {
-				keys = map[int]string{}
-			}
+	if m.Format == 0 || m.InputSHA256 != now.InputSHA256 {
+		// The lines are compared one by one; the count goes in the message.
+		if keys, err = planner.RowKeys(ctx, in.Reader(), o.cfg.Customer); err != nil {
+			keys = map[int]string{}
 		}
+		now.InputRows = len(keys)
+	}
+	keyOf := func(line int) (string, bool) {
 		k, ok := keys[line]
 		return k, ok
 	}
@@ -126,7 +129,7 @@ func (o *outputs) create(plan *planner.Plan) error {
 
 // rollbackWriter is the run's rollback writer: nil without a rollback, else one that
 // opens the file at the first row.
-func (o *outputs) rollbackWriter(on bool) *lazyRollback {
+func (o *outputs) rollbackWriter(on bool) runner.RollbackWriter {
 	if !on {
 		return nil
 	}
@@ -173,15 +176,15 @@ func checkOutput(cfg *RunConfig) error {
 	if cfg.Input.Name != "-" && SamePath(cfg.Input.Name, cfg.Output) {
 		return &SettingError{Setting: "output", Err: fmt.Errorf("%s is the input file", cfg.Output)}
 	}
-	if err := checkWritableDir(cfg.Output); err != nil {
+	if err := CheckWritableDir(cfg.Output); err != nil {
 		return &SettingError{Setting: "output", Err: err}
 	}
 	return nil
 }
 
-// checkWritableDir makes sure the folder of path exists and a file can be created in
-// it, before any API call.
-func checkWritableDir(path string) error {
+// CheckWritableDir makes sure the folder of path exists and a file can be created in
+// it, so that an output is refused before any API call.
+func CheckWritableDir(path string) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
 	if err != nil {

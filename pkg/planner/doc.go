@@ -17,7 +17,7 @@
 //     any case.
 //   - remove_sku: a SKU to remove in the same request; a row with both is a swap.
 //   - excluded_plans: service plans of sku to leave off, separated by ";", each by
-//     service name, display name or ID.
+//     service name, display name or ID; "none" (NoPlansExcluded) for every plan on.
 //   - customer: the row's customer ID (a tenant ID for Graph); Options.DefaultCustomer
 //     otherwise.
 //
@@ -46,8 +46,8 @@
 //   - a row whose desired state holds (the SKU held, as asked; the SKU to remove not
 //     held; a swap already done) is unchanged, and nothing is sent for it;
 //   - a row that names no excluded plans asks for the SKU, not for a plan change; one
-//     that names them asks for exactly those, so a user who holds the SKU with other
-//     plans gets an update that takes no seat;
+//     that names them (or "none") asks for exactly those, so a user who holds the SKU
+//     with other plans gets an update that takes no seat;
 //   - a row is skipped, with the reason, when the service would refuse it: the user is
 //     not found or not active, has no usage location for an assignment (unless
 //     Options.UsageLocation is set: the change then sets it first), or holds the

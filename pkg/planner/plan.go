@@ -60,6 +60,14 @@ func (r Row) Key() string {
 // Result is the row's line of the result CSV before anything is sent: status planned,
 // unchanged, or skipped with the reason.
 func (r Row) Result() report.Result {
+	res := r.Outcome()
+	res.RowKey = r.Key()
+	return res
+}
+
+// Outcome is Result without the row key (which hashes the row): enough to count the
+// row in a report.Summary.
+func (r Row) Outcome() report.Result {
 	res := report.Result{
 		Line:          r.Line,
 		Customer:      r.Customer,
@@ -72,7 +80,6 @@ func (r Row) Result() report.Result {
 		ErrorMessage:  r.Reason,
 		UserID:        r.UserID,
 		ExcludedPlans: r.ExcludedPlans,
-		RowKey:        r.Key(),
 	}
 	switch r.Status {
 	case StatusSkipped:

@@ -20,6 +20,12 @@ const (
 	colCustomer      = "customer"
 )
 
+// NoPlansExcluded, as a row's excluded_plans, asks for the SKU with every service plan
+// on: a user who holds it with plans off gets them back. A row that leaves the cell
+// empty asks for the SKU only and keeps the plans a holder has. Rollback files use it
+// to restore a license that had every plan on.
+const NoPlansExcluded = "none"
+
 var knownColumns = []string{colUser, colSku, colRemoveSku, colExcludedPlans, colCustomer}
 
 // quietColumns are columns of bulkassign's own files that an input may carry and the

@@ -435,6 +435,17 @@ func (b *builder) internPlans(ids []string) int32 {
 	if len(ids) == 0 {
 		return -1
 	}
+	return b.internSet(ids)
+}
+
+// internNoPlans is the set of an assignment that asks for every plan on
+// (NoPlansExcluded): empty, yet unlike -1 compared with the plans a user holds.
+func (b *builder) internNoPlans() int32 {
+	return b.internSet(nil)
+}
+
+// internSet returns the index of the set of service plans ids, adding it once.
+func (b *builder) internSet(ids []string) int32 {
 	canon := canonPlans(ids)
 	if i, ok := b.exclIdx[canon]; ok {
 		return i

@@ -367,6 +367,9 @@ func (b *builder) assignVariant(cust int32, sku, excl string) int32 {
 	v := assignVariant{text: key.sku, exclText: key.excl, sku: -1, excl: -1}
 	if s, p := b.resolveSku(cust, colSku, sku); p != nil {
 		v.problems = append(v.problems, *p)
+	} else if strings.EqualFold(strings.TrimSpace(excl), NoPlansExcluded) {
+		v.sku = s
+		v.excl = b.internNoPlans()
 	} else if ids, ps := b.resolvePlans(s, excl); len(ps) > 0 {
 		v.problems = ps
 	} else {

@@ -24,7 +24,9 @@ func (p *Plan) undo(c *Change, u *userRec) []report.RollbackRow {
 			return nil, false
 		}
 		if h.excl < 0 {
-			return nil, true
+			// Every plan on, said so: a row naming no plans would keep whatever plans
+			// the user has by then.
+			return []string{NoPlansExcluded}, true
 		}
 		return slices.Clone(p.excl[h.excl].ids), true
 	}
@@ -35,7 +37,7 @@ func (p *Plan) undo(c *Change, u *userRec) []report.RollbackRow {
 		switch {
 		case !had:
 			removes = append(removes, a.SkuID)
-		case canonPlans(ex) != canonPlans(a.DisabledPlans):
+		case canonPlans(planIDs(ex)) != canonPlans(a.DisabledPlans):
 			restores = append(restores, report.RollbackRow{Customer: c.Customer, User: c.User, Sku: a.SkuID, ExcludedPlans: ex})
 		}
 	}
@@ -77,4 +79,12 @@ func (p *Plan) nameUndo(c *Change, rows []report.RollbackRow) {
 		rows[i].SkuName = name(rows[i].Sku)
 		rows[i].RemoveSkuName = name(rows[i].RemoveSku)
 	}
+}
+
+// planIDs is the service plan IDs of an excluded_plans list: none for NoPlansExcluded.
+func planIDs(ex []string) []string {
+	if len(ex) == 1 && ex[0] == NoPlansExcluded {
+		return nil
+	}
+	return ex
 }

@@ -147,14 +147,33 @@ func writeHolder(f *os.File) error {
 	return nil
 }
 
-// lockedError reads who holds the lock from the lock file f, as far as it says.
+// holderReads and holderGap bound how long lockedError waits for the holder to write
+// itself into the lock file: it takes the lock first and writes just after, so a run
+// that loses a race may at first read nothing, or a dead run's holder.
+const (
+	holderReads = 20
+	holderGap   = 10 * time.Millisecond
+)
+
+// lockedError reads who holds the lock from the lock file f, as far as it says: a
+// holder on this host that is no longer running is read again, a little later.
 func lockedError(f *os.File, output, path string) *LockedError {
 	e := &LockedError{Output: output, Path: path}
+	host, _ := os.Hostname()
 	buf := make([]byte, 4096)
-	n, _ := f.ReadAt(buf, 0)
-	var h lockHolder
-	if json.Unmarshal(buf[:n], &h) == nil && h.PID > 0 {
+	for i := range holderReads {
+		if i > 0 {
+			time.Sleep(holderGap)
+		}
+		n, _ := f.ReadAt(buf, 0)
+		var h lockHolder
+		if json.Unmarshal(buf[:n], &h) != nil || h.PID <= 0 {
+			continue
+		}
 		e.PID, e.Host, e.Since = h.PID, h.Host, h.Started
+		if h.Host != host || processRuns(h.PID) {
+			break
+		}
 	}
 	return e
 }

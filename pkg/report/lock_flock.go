@@ -35,3 +35,9 @@ func lockFile(f *os.File) error {
 
 // unlockFile drops the lock; closing the file would as well.
 func unlockFile(f *os.File) { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }
+
+// processRuns reports whether a process pid runs on this host.
+func processRuns(pid int) bool {
+	err := unix.Kill(pid, 0)
+	return err == nil || errors.Is(err, unix.EPERM)
+}

@@ -22,3 +22,7 @@ func lockFile(*os.File) error {
 }
 
 func unlockFile(*os.File) {}
+
+// processRuns reports whether a process pid runs on this host; here it cannot tell,
+// and says yes.
+func processRuns(int) bool { return true }

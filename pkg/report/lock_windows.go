@@ -53,3 +53,7 @@ func unlockFile(f *os.File) {
 	ol := windows.Overlapped{OffsetHigh: lockOffsetHigh}
 	_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }
+
+// processRuns reports whether a process pid runs on this host; here it cannot tell,
+// and says yes.
+func processRuns(int) bool { return true }

@@ -37,11 +37,10 @@ func (e *ResumeMismatchError) Error() string {
 				" no longer in the input")
 		}
 		if len(what) == 0 {
-			rows := ""
-			if e.Earlier.InputRows != e.Now.InputRows && e.Earlier.Format != 0 {
-				rows = fmt.Sprintf("; it had %d rows, now %d", e.Earlier.InputRows, e.Now.InputRows)
-			}
-			what = append(what, "lines not yet sent changed"+rows)
+			what = append(what, "lines not yet sent changed")
+		}
+		if e.Earlier.InputRows != e.Now.InputRows && e.Earlier.Format != 0 && e.Now.InputRows > 0 {
+			what = append(what, fmt.Sprintf("it had %d rows, now %d", e.Earlier.InputRows, e.Now.InputRows))
 		}
 		parts = append(parts, "the input is not the file the result file was made from: "+strings.Join(what, "; "))
 	}

@@ -187,7 +187,7 @@ func (r *run) watch(cancelReq context.CancelCauseFunc, finished <-chan struct{})
 		return
 	}
 	if se := r.stopError(); se != nil {
-		r.log.Info().Str("reason", se.Error()).Dur("drain_timeout", r.cfg.DrainTimeout).
+		r.log.Info().Str("reason", se.Error()).Stringer("drain_timeout", r.cfg.DrainTimeout).
 			Msg("run stopping: no new request starts, requests in flight finish")
 	}
 	t := time.NewTimer(r.cfg.DrainTimeout)
@@ -199,7 +199,7 @@ func (r *run) watch(cancelReq context.CancelCauseFunc, finished <-chan struct{})
 		r.log.Info().Msg("run aborted: requests in flight cancelled")
 	case <-t.C:
 		cancelReq(errDrainTimeout)
-		r.log.Info().Dur("drain_timeout", r.cfg.DrainTimeout).Msg("drain timeout: requests in flight cancelled")
+		r.log.Info().Stringer("drain_timeout", r.cfg.DrainTimeout).Msg("drain timeout: requests in flight cancelled")
 	case <-finished:
 	}
 }

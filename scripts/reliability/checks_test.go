@@ -164,7 +164,7 @@ func (j job) normalise(got map[string]map[string][]string) ledger {
 
 // canonPlans lower-cases and sorts plan IDs; none is nil.
 func canonPlans(plans []string) []string {
-	if len(plans) == 0 {
+	if len(plans) == 0 || len(plans) == 1 && strings.EqualFold(plans[0], "none") { // planner.NoPlansExcluded
 		return nil
 	}
 	out := make([]string, len(plans))

@@ -61,7 +61,8 @@ func (e *Error) Error() string {
 		b.WriteString(e.Tenant)
 	}
 	b.WriteString(": ")
-	if e.Code != "" {
+	// Entra's descriptions start with their code ("AADSTS70000: ..."): it is written once.
+	if e.Code != "" && !strings.HasPrefix(e.Description, e.Code) {
 		b.WriteString(e.Code)
 		b.WriteString(": ")
 	}

@@ -85,6 +85,9 @@ func TestRefusalsNameTheSettingToFix(t *testing.T) {
 					t.Errorf("%q does not say %q", msg, want)
 				}
 			}
+			if c.code != "" && strings.Count(msg, c.code+":") != 1 {
+				t.Errorf("%q does not give the code once", msg)
+			}
 			if strings.Contains(msg, "Trace ID") {
 				t.Errorf("%q holds more than the description's first line", msg)
 			}
