@@ -17,7 +17,6 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/client/signin"
 	"github.com/bulkassign/bulkassign/pkg/job"
-	"github.com/bulkassign/bulkassign/pkg/planner"
 )
 
 // Environment variables bulkassign reads.
@@ -82,7 +81,7 @@ func (f *connFlags) check() error {
 	default:
 		return usageError("--api %q: must be partnercenter or graph", f.api)
 	}
-	if f.customer != "" && !planner.IsGUID(f.customer) {
+	if f.customer != "" && !client.IsGUID(f.customer) {
 		return usageError("--customer %q: not a customer ID (a GUID such as 0c39d6d5-c70d-4c55-bc02-f620844f3fd1)", f.customer)
 	}
 	if f.catalogue != "" && !f.simulate {

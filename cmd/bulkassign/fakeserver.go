@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/job"
-	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/samples"
 )
 
@@ -83,10 +83,17 @@ func (m *Main) serveFake(ctx context.Context, args []string, ready func(addr str
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if f.api != job.APIPartnerCenter {
-		return usageError("--api %q: the local Graph is served by the graph build of fake-server: not built yet", f.api)
+	var handler http.Handler
+	var customers []string
+	var err error
+	switch f.api {
+	case job.APIPartnerCenter:
+		handler, customers, err = m.buildPartnerCenterFake(ctx, &f)
+	case job.APIGraph:
+		handler, customers, err = m.buildGraphFake(ctx, &f)
+	default:
+		return usageError("--api %q: must be partnercenter or graph", f.api)
 	}
-	handler, customers, err := m.buildPartnerCenterFake(ctx, &f)
 	if err != nil {
 		return err
 	}
@@ -95,8 +102,14 @@ func (m *Main) serveFake(ctx context.Context, args []string, ready func(addr str
 		return usageError("listen on --addr %s: %w", f.addr, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(m.Stdout, "pcfake: a local Partner Center on http://%s/ serving customer(s) %s\n", ln.Addr(), strings.Join(customers, ", "))
-	fmt.Fprintf(m.Stdout, "point bulkassign at it: PARTNER_CENTER_BASE_URL=http://%s/ PARTNER_CENTER_ACCESS_TOKEN=%s\n", ln.Addr(), displayToken(f.token))
+	if f.api == job.APIGraph {
+		fmt.Fprintf(m.Stdout, "graphfake: a local Microsoft Graph on http://%s/ serving tenant(s) %s\n", ln.Addr(), strings.Join(customers, ", "))
+		fmt.Fprintf(m.Stdout, "point bulkassign at it: GRAPH_BASE_URL=http://%s/ GRAPH_ACCESS_TOKEN=%s (the token of tenant %s; each tenant's is %s<tenant ID>)\n",
+			ln.Addr(), job.GraphToken(customers[0]), customers[0], job.GraphToken(""))
+	} else {
+		fmt.Fprintf(m.Stdout, "pcfake: a local Partner Center on http://%s/ serving customer(s) %s\n", ln.Addr(), strings.Join(customers, ", "))
+		fmt.Fprintf(m.Stdout, "point bulkassign at it: PARTNER_CENTER_BASE_URL=http://%s/ PARTNER_CENTER_ACCESS_TOKEN=%s\n", ln.Addr(), displayToken(f.token))
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -117,29 +130,21 @@ func (m *Main) serveFake(ctx context.Context, args []string, ready func(addr str
 	}
 }
 
-// buildPartnerCenterFake makes the local Partner Center the flags describe, seeded with
-// the users of the sample files (and of --users) and the licenses they hold.
-func (m *Main) buildPartnerCenterFake(ctx context.Context, f *fakeFlags) (http.Handler, []string, error) {
-	sim := &job.Simulation{Latency: f.latency}
-	if f.catalogue != "" {
-		b, err := os.ReadFile(f.catalogue)
-		if err != nil {
-			return nil, nil, usageError("read --catalogue: %w", err)
-		}
-		sim.Catalogue = b
-	}
+// seedOf is the seed of a local API for the flags: the customers, the users of the
+// sample files and the licenses they hold.
+func (f *fakeFlags) seedOf(ctx context.Context, sim *job.Simulation) (job.Seed, []string, error) {
 	var ids []string
 	for _, id := range strings.Split(f.customers, ",") {
-		if id = strings.TrimSpace(id); !planner.IsGUID(id) {
-			return nil, nil, usageError("--customer %q: not a customer ID (a GUID)", id)
+		if id = strings.TrimSpace(id); !client.IsGUID(id) {
+			return job.Seed{}, nil, usageError("--customer %q: not a customer ID (a GUID)", id)
 		}
 		ids = append(ids, id)
 	}
 	var seed job.Seed
 	for _, id := range ids {
-		s, err := sim.SeedFrom(ctx, job.APIPartnerCenter, id, sampleInputs()...)
+		s, err := sim.SeedFrom(ctx, f.api, id, sampleInputs()...)
 		if err != nil {
-			return nil, nil, err
+			return seed, nil, err
 		}
 		seed.Customers = append(seed.Customers, s.Customers...)
 		if seed.Users == nil {
@@ -150,6 +155,33 @@ func (m *Main) buildPartnerCenterFake(ctx context.Context, f *fakeFlags) (http.H
 			}
 		}
 		seed.Holdings = append(seed.Holdings, s.Holdings...)
+	}
+	return seed, ids, nil
+}
+
+// simulation is the local API's catalogue and latency from the flags.
+func (f *fakeFlags) simulation() (*job.Simulation, error) {
+	sim := &job.Simulation{Latency: f.latency}
+	if f.catalogue != "" {
+		b, err := os.ReadFile(f.catalogue)
+		if err != nil {
+			return nil, usageError("read --catalogue: %w", err)
+		}
+		sim.Catalogue = b
+	}
+	return sim, nil
+}
+
+// buildPartnerCenterFake makes the local Partner Center the flags describe, seeded with
+// the users of the sample files (and of --users) and the licenses they hold.
+func (m *Main) buildPartnerCenterFake(ctx context.Context, f *fakeFlags) (http.Handler, []string, error) {
+	sim, err := f.simulation()
+	if err != nil {
+		return nil, nil, err
+	}
+	seed, ids, err := f.seedOf(ctx, sim)
+	if err != nil {
+		return nil, nil, err
 	}
 	opts, err := f.options(ids)
 	if err != nil {

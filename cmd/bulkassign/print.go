@@ -65,7 +65,7 @@ func isTerminal(w io.Writer) bool {
 
 // reads says what the reads of a customer will be, before they start.
 func (p *printer) reads(e planner.ReadEstimate) {
-	how := "looked up one by one"
+	how := "looked up by name"
 	if !e.Lookup {
 		how = "found in a listing of the directory (stopped once looking the rest up is cheaper)"
 	}
@@ -101,8 +101,10 @@ func (p *printer) plan(plan *planner.Plan) {
 	if len(rows) > 0 {
 		fmt.Fprintln(p.out)
 		_ = report.WriteCapacityTable(p.out, rows, !plan.UsersRead)
-		fmt.Fprintln(p.out)
-		_ = report.WriteRequestCounts(p.out, plan.ChangesPerGroup())
+		if groups := plan.ChangesPerGroup(); len(groups) > 1 || groups[""] == 0 {
+			fmt.Fprintln(p.out)
+			_ = report.WriteRequestCounts(p.out, groups) // license groups: Partner Center's
+		}
 	}
 	p.skipped(plan)
 }

@@ -34,6 +34,10 @@ var runHelp = &help{
 	env: envHelp,
 }
 
+// graphConcurrency is --concurrency with --api graph when not given: enough updates in
+// flight for several customers at Graph's 20 writes a second each.
+const graphConcurrency = 64
+
 // runFlags are run's flags beyond the plan's.
 type runFlags struct {
 	planFlags
@@ -68,9 +72,9 @@ func (m *Main) runCmd(ctx context.Context, args []string) (err error) {
 	fs := m.newFlagSet("run", runHelp)
 	f.planFlags.register(fs)
 	fs.StringVar(&f.output, "output", "", "the result `CSV` to write, one row per input row (required; an existing file is refused unless --resume)")
-	fs.Float64Var(&f.rate, "rate", 10, "updates per second at most, retries included (reads have --read-rate)")
+	fs.Float64Var(&f.rate, "rate", 10, "updates per second at most, retries included (with --api graph: per customer tenant, default 20); reads have --read-rate")
 	fs.IntVar(&f.burst, "burst", 1, "updates that may go out at once above --rate")
-	fs.IntVar(&f.concurrency, "concurrency", 8, "updates in flight at most")
+	fs.IntVar(&f.concurrency, "concurrency", 8, "updates in flight at most (with --api graph: default 64)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run whose result CSV --output is: send only the rows not yet done")
 	fs.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on interrupt, how long updates in flight may take to finish")
 	fs.BoolVar(&f.rollback, "rollback", true, "write <output>.rollback.csv, an input that undoes the run, ahead of each update")
@@ -96,7 +100,12 @@ func (m *Main) runCmd(ctx context.Context, args []string) (err error) {
 		return usageError("%w", err)
 	}
 	pacing := job.DefaultPacing(f.api)
-	pacing.Write = client.Budget{Rate: f.rate, Burst: f.burst}
+	if set(fs, "rate") || set(fs, "burst") || f.api == job.APIPartnerCenter {
+		pacing.Write = client.Budget{Rate: f.rate, Burst: f.burst}
+	}
+	if f.api == job.APIGraph && !set(fs, "concurrency") {
+		f.concurrency = graphConcurrency // customers in parallel, up to 20 writes of each in a $batch
+	}
 	sess, err := m.connect(ctx, &f.connFlags, pacing, out.log)
 	if err != nil {
 		return err

@@ -60,6 +60,9 @@ type Call struct {
 	// call already sent are not stopped by it.
 	Stop <-chan struct{}
 	Response
+	// notBefore holds the call's next attempt back (a Retry-After its own 429 asked
+	// for, while other calls go on).
+	notBefore time.Time
 }
 
 // Sent reports whether at least one attempt of the call went out.

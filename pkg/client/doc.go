@@ -1,45 +1,47 @@
-// Package client is bulkassign's client for the Partner Center REST calls (subscribed SKUs, license updates, and the users listing and per-user licenses that checks before a run use) it needs:
-// GetSubscribedSkus lists a customer's products and their available license units, and
-// UpdateLicenses assigns and removes licenses of one user.
+// Package client is the vocabulary every licensing API speaks in bulkassign, and the
+// HTTP machinery the backends share.
 //
-//	c, err := client.New(
-//		client.WithTokenSource(ts), // required; oauth2.StaticTokenSource for a fixed token
-//		client.WithLimiter(rate.NewLimiter(5, 1)),
-//	)
-//	skus, resp, err := c.GetSubscribedSkus(ctx, customerID, client.Group1)
-//	upd, resp, err := c.UpdateLicenses(ctx, customerID, "ada@contoso.com", client.LicenseUpdate{
-//		LicensesToAssign: []client.LicenseAssignment{{SkuID: skuID}},
-//	})
+// # The vocabulary
 //
-// # Requests
+// A Sku is a product a customer subscribes to (its seats and service plans), a User a
+// customer's user with what it holds (License), a Change everything one request does to
+// one user, and Applied what the service answered. A Backend is one API: Catalogue
+// (one read per customer), a Directory of users (LookupUsers, ListUsers, UserLicenses,
+// with ReadCosts to choose between them) and Apply. Refusals are typed errors that
+// callers test with errors.As: *APIError (its Reason says what the refusal means for
+// the row: no free seat, no usage location, user not found, missing role...),
+// *ThrottleError, *TransportError (no answer), *AuthError (no token); a call stopped
+// before it was sent wraps ErrNotSent.
 //
-// Every request carries Authorization (a token asked from the token source before each
-// attempt), Accept, X-Locale, User-Agent and MS-PartnerCenter-Client naming bulkassign
-// and its Version, MS-CorrelationId (one per Client, so one per run: print
-// Client.CorrelationID for support) and MS-RequestId (one per call, the same on every
-// retry of that call, which makes a retried POST idempotent). Bodies hold only what the
-// call needs, in the API's camelCase names; answers decode whatever case the server uses.
+// # The machinery
 //
-// # Errors
+// Client sends a backend's Request as a Call: attempts paced by a Limiter (Pacer, or
+// Pacing with budgets per kind of call and per tenant), retried by a RetryPolicy
+// (ShouldRetry, Backoff and RetryAfterWait are the pure decisions), one request ID on
+// every attempt of a call, a bearer token per tenant from a TokenSource, no redirect
+// ever followed, and every error text scrubbed of the tokens it sent (Scrub) and of
+// URL queries. A 429 holds callers back for its Retry-After: everyone when the server
+// throttles a burst, only the refused call when it refuses a probe just above the
+// ceiling the pacer learned.
 //
-// A non-2xx answer is an *APIError (status, the API's code and description, request and
-// correlation IDs, attempt count); a 429 that outlasted the retries is a *ThrottleError,
-// which errors.As also finds as an *APIError. A call that got no answer is a
-// *TransportError naming the call and the attempt count, a token source failure an
-// *AuthError, and a cancelled call wraps ctx.Err(). Test them with errors.As and
-// errors.Is, never by text. Error texts never hold a token or a secret, and URLs in them
-// are scrubbed. Every call also returns a non-nil *Response with the attempt count.
+// # The packages
 //
-// # Retries
+//	cmd/bulkassign        flags, help, printing, exit codes
+//	    │
+//	pkg/job               plan and run wired once, for the command and the benchmark
+//	    │        ╲
+//	pkg/planner ─→ pkg/runner ─→ pkg/report   (CSV in → plan → changes → result and rollback CSVs)
+//	    │              │
+//	pkg/client  ←──────┘   the vocabulary above and the HTTP machinery
+//	    │
+//	pkg/client/partnercenter   Partner Center (licenseupdates, subscribedskus, users)
+//	pkg/client/graph           Microsoft Graph (assignLicense in $batch, per-tenant tokens)
+//	pkg/client/signin          tokens: secure application model, GDAP per tenant, device login
+//	pkg/client/pcfake, graphfake   faithful local copies of the two APIs
+//	pkg/client/productnames    Microsoft's table of product and service plan names
 //
-// A call is retried, at most RetryPolicy.MaxAttempts attempts in all, after a 429, a
-// 5xx other than 501, or a transport error or timeout; any other status is final. A 429
-// pauses every call of the Client until its Retry-After (seconds or an HTTP date,
-// capped) has passed; other failures back off exponentially with full jitter. Waits end
-// early when the context ends. A Limiter set with WithLimiter paces every attempt, and
-// an observer set with WithObserver sees every attempt.
-//
-// See https://learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user,
-// https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group
-// and https://learn.microsoft.com/partner-center/developer/api-throttling-guidance.
+// Data flows one way. The planner, runner and report import only this package (and
+// report, which imports none of them); they never import a backend. A backend is one
+// package under pkg/client implementing Backend on Client; adding one is that package
+// and one line where pkg/job chooses backends.
 package client

@@ -128,6 +128,9 @@ type Request struct {
 	URL    *url.URL    // see Endpoint
 	Body   []byte      // the marshalled body, re-sent identically on every attempt; nil for none
 	Header http.Header // extra headers (a next page link's); the client's own headers win
+	// MaxAttempts, when above 0, caps the attempts of this call below the retry
+	// policy's (1: never retried here; its caller retries what it carries).
+	MaxAttempts int
 }
 
 // Answer is the successful answer of a call, its body read and closed.
@@ -168,6 +171,10 @@ func (c *Client) Do(ctx context.Context, req Request, call *Call) (*Answer, erro
 		call.RequestID = uuid.NewString()
 	}
 	call.CorrelationID = c.correlationID
+	policy := c.retry
+	if req.MaxAttempts > 0 && req.MaxAttempts < policy.MaxAttempts {
+		policy.MaxAttempts = req.MaxAttempts
+	}
 	refreshed := false
 	for attempt := 1; ; attempt++ {
 		if err := c.waitTurn(ctx, call); err != nil {
@@ -189,7 +196,7 @@ func (c *Client) Do(ctx context.Context, req Request, call *Call) (*Answer, erro
 		ans, err := c.send(hreq)
 		at := Attempt{Op: req.Op, Kind: call.Kind, Tenant: call.Tenant, RequestID: call.RequestID, Number: attempt, Elapsed: time.Since(start)}
 		if err != nil {
-			if done, err := c.transportFailed(ctx, req, call, &at, err, token.AccessToken); done {
+			if done, err := c.transportFailed(ctx, req, call, &at, err, token.AccessToken, policy); done {
 				return nil, err
 			}
 			continue
@@ -212,10 +219,10 @@ func (c *Client) Do(ctx context.Context, req Request, call *Call) (*Answer, erro
 		if ans.Status >= 200 && ans.Status <= 299 {
 			return ans, nil
 		}
-		if ShouldRetry(ans.Status, nil) && attempt < c.retry.MaxAttempts {
-			// After a 429 the limiter's gate holds this call back in waitTurn.
+		if ShouldRetry(ans.Status, nil) && attempt < policy.MaxAttempts {
+			// After a 429 the limiter holds this call back in waitTurn.
 			if ans.Status != http.StatusTooManyRequests {
-				if err := Sleep(ctx, Backoff(c.retry, attempt, c.randN)); err != nil {
+				if err := Sleep(ctx, Backoff(policy, attempt, c.randN)); err != nil {
 					return nil, c.canceled(ctx, req, call)
 				}
 			}
@@ -227,7 +234,7 @@ func (c *Client) Do(ctx context.Context, req Request, call *Call) (*Answer, erro
 
 // transportFailed handles an attempt that got no answer: done is true with the call's
 // error when it is final, false after the back-off when it is worth another attempt.
-func (c *Client) transportFailed(ctx context.Context, req Request, call *Call, at *Attempt, err error, token string) (bool, error) {
+func (c *Client) transportFailed(ctx context.Context, req Request, call *Call, at *Attempt, err error, token string, policy RetryPolicy) (bool, error) {
 	// No answer this time: the response describes the last attempt, not an earlier one's.
 	call.StatusCode, call.Header = 0, nil
 	if ctx.Err() != nil {
@@ -238,11 +245,11 @@ func (c *Client) transportFailed(ctx context.Context, req Request, call *Call, a
 	err = scrubError(err, token)
 	at.Err = err
 	c.observe(call, *at)
-	if !ShouldRetry(0, err) || at.Number >= c.retry.MaxAttempts {
+	if !ShouldRetry(0, err) || at.Number >= policy.MaxAttempts {
 		return true, &TransportError{Op: req.Op, RequestID: call.RequestID,
 			CorrelationID: c.correlationID, Attempts: at.Number, Err: err}
 	}
-	if err := Sleep(ctx, Backoff(c.retry, at.Number, c.randN)); err != nil {
+	if err := Sleep(ctx, Backoff(policy, at.Number, c.randN)); err != nil {
 		return true, c.canceled(ctx, req, call)
 	}
 	return false, nil
@@ -372,6 +379,18 @@ func readBody(hr *http.Response) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// RetryPolicy returns the client's retry policy, for a backend that retries the calls
+// an envelope carries itself.
+func (c *Client) RetryPolicy() RetryPolicy { return c.retry }
+
+// Observe hands an attempt that a backend made on its own (an item of an envelope) to
+// the limiter and the observer, as the client does for its own attempts.
+func (c *Client) Observe(call *Call, a Attempt) { c.observe(call, a) }
+
+// Scrub removes from text the secrets the client knows (the access tokens it sent),
+// for a backend's own error texts.
+func (c *Client) Scrub(text string) string { return Scrub(text, c.knownSecrets()...) }
 
 // observe hands an attempt to the limiter and the observer, if any.
 func (c *Client) observe(call *Call, a Attempt) {

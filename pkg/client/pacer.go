@@ -30,7 +30,7 @@ const (
 	minSuccesses = 10
 	// stepFraction of the pace at which the server last throttled is added per
 	// additive increase.
-	stepFraction = 0.1
+	stepFraction = 0.05
 )
 
 // Pacer paces every HTTP attempt of a run, retries included, and adapts the pace to
@@ -84,6 +84,11 @@ type Pacer struct {
 
 	okAt     []time.Time // when recent unthrottled answers came (the last 2 to 3 s)
 	openedAt time.Time   // when the gate last opened
+	known    bool        // a ceiling was learned from what the server accepted
+	softAt   time.Time   // when the pace was last lowered without shutting the gate
+	lastThr  time.Time   // when the last 429 came
+	steadyTo time.Time   // the pace does not climb before then (after a drop it could not size)
+	blind    bool        // the last drop could not be sized: climb in small steps until a 429 sizes it
 
 	attempts  atomic.Int64
 	throttled atomic.Int64
@@ -119,6 +124,7 @@ func NewPacer(r float64, burst int) *Pacer {
 	// when the first 429 comes back.
 	p.limit = r
 	p.lim = rate.NewLimiter(limitOf(p.limit), burstAt(p.limit, r, burst))
+	p.openedAt = time.Now() // what the server accepted is counted from here
 	return p
 }
 
@@ -137,6 +143,9 @@ func NewPacer(r float64, burst int) *Pacer {
 func (p *Pacer) Wait(ctx context.Context, call *Call) error {
 	stop := unsentStop(call)
 	refuse := func() error { return ErrNotSent }
+	if err := holdBack(ctx, call, stop); err != nil {
+		return err
+	}
 	for {
 		t := p.turn(time.Now())
 		if t.wait > 0 {
@@ -286,7 +295,7 @@ func (p *Pacer) signalProbe() {
 // extends the pause. A 2xx or a 4xx other than 429 to an attempt sent after the gate
 // opened ends the probe, and counts toward the next increase; a 5xx or no answer to the
 // probe lets another caller probe.
-func (p *Pacer) Observe(_ *Call, a Attempt) {
+func (p *Pacer) Observe(call *Call, a Attempt) {
 	p.attempts.Add(1)
 	if a.Number > 1 {
 		p.retries.Add(1)
@@ -299,25 +308,8 @@ func (p *Pacer) Observe(_ *Call, a Attempt) {
 	switch {
 	case a.StatusCode == http.StatusTooManyRequests:
 		p.throttled.Add(1)
-		accepted := p.acceptedRate(now)
-		if until := pauseUntil(now, a.RetryAfter); until.After(p.pausedUntil) {
-			p.pausedUntil = until
-			p.probing, p.probeOut = true, false
-			p.signalChange()
-			p.signalProbe()
-		}
 		p.successes = 0
-		if stale(sentAt, p.decreasedAt) {
-			return
-		}
-		// The server throttled: what it accepted over the last seconds is its ceiling,
-		// as far as can be told.
-		next, ceiling := backOffTo(p.limit, accepted, p.floor)
-		p.ceiling = ceiling
-		p.setLimit(now, next)
-		p.decreasedAt = now
-		p.openedAt = p.pausedUntil
-		p.okAt = p.okAt[:0]
+		p.throttle(call, now, sentAt, pauseUntil(now, a.RetryAfter))
 	case a.Err != nil || a.StatusCode <= 0 || a.StatusCode >= http.StatusInternalServerError:
 		// No word on throttling: another caller may probe.
 		if afterGate && p.probeOut {
@@ -330,21 +322,28 @@ func (p *Pacer) Observe(_ *Call, a Attempt) {
 			p.signalProbe()
 		}
 		p.okAt = append(p.okAt, now)
-		if now.Sub(p.okAt[0]) > 3*time.Second {
+		if now.Sub(p.okAt[0]) > acceptedWindow+time.Second {
 			i := 0
-			for i < len(p.okAt) && now.Sub(p.okAt[i]) > 2*time.Second {
+			for i < len(p.okAt) && now.Sub(p.okAt[i]) > acceptedWindow {
 				i++
 			}
 			p.okAt = append(p.okAt[:0], p.okAt[i:]...)
 		}
 		p.successes++
 		switch {
+		case now.Before(p.steadyTo):
+			p.successes = 0
 		case p.limit < p.max:
 			if p.successes >= successesPerStep(p.limit) {
 				p.successes = 0
-				st := step(p.ceiling)
-				if p.limit >= 0.95*p.ceiling {
+				// Steps of a tenth of the pace (or of the ceiling, when lower): after a drop
+				// well under the old ceiling, the climb does not overshoot a new one.
+				st := step(math.Min(p.ceiling, p.limit))
+				switch {
+				case p.limit >= 0.95*p.ceiling:
 					st /= 50 // near where the server last throttled: probe gently
+				case p.blind:
+					st /= 4
 				}
 				p.setLimit(now, increase(p.limit, st, p.max))
 			}
@@ -352,10 +351,98 @@ func (p *Pacer) Observe(_ *Call, a Attempt) {
 	}
 }
 
-// acceptedRate is the rate of unthrottled answers over the last 2 s that the gate was
-// open; 0 when there is too little to tell. The caller holds p.mu.
+// throttle takes a 429 answered at now to an attempt of call sent at sentAt, whose
+// Retry-After ends at until. The caller holds p.mu.
+//
+// A 429 while the pace probes just above a ceiling already learned, with the gate open
+// and no 429 in the last softGap, is a probe refused: only its call waits out the
+// Retry-After, and the pace drops just under what the server accepted; everyone else
+// goes on. Any other 429 shuts the gate for everyone until its Retry-After and lowers
+// the pace (once per burst of 429s: one to an attempt sent before the last decrease
+// only extends the pause, or, after a soft decrease, holds its own call back).
+func (p *Pacer) throttle(call *Call, now, sentAt, until time.Time) {
+	defer func() { p.lastThr = now }()
+	if stale(sentAt, p.decreasedAt) {
+		if p.softAt.Equal(p.decreasedAt) && !now.Before(p.pausedUntil) {
+			holdCall(call, until) // sent at the pace the probe found too fast
+			return
+		}
+		p.shutGate(until)
+		return
+	}
+	accepted := p.acceptedRate(now)
+	if p.known && !now.Before(p.pausedUntil) && now.Sub(p.lastThr) > softGap && p.limit >= 0.9*p.ceiling {
+		holdCall(call, until)
+		next, ceiling := backOffTo(p.limit, accepted, p.floor, softFactor)
+		p.ceiling = ceiling
+		p.setLimit(now, next)
+		p.decreasedAt, p.softAt, p.openedAt = now, now, now
+		p.okAt = p.okAt[:0]
+		return
+	}
+	p.shutGate(until)
+	// The server throttled: what it accepted over the last seconds is its ceiling, as
+	// far as can be told.
+	next, ceiling := backOffTo(p.limit, accepted, p.floor, hardFactor)
+	// Halved blindly: hold the pace a while, to see whether the server takes it, then
+	// climb in small steps (the server's answer to a pace too fast can come seconds
+	// late, once a token bucket's burst is spent).
+	p.blind = accepted <= 0
+	if p.blind {
+		p.steadyTo = until.Add(steadyHold)
+	}
+	p.known = p.known || accepted > 0
+	p.ceiling = ceiling
+	p.setLimit(now, next)
+	p.decreasedAt = now
+	p.openedAt = p.pausedUntil
+	p.okAt = p.okAt[:0]
+}
+
+// shutGate holds every caller back until until (or longer, if it already was). The
+// caller holds p.mu.
+func (p *Pacer) shutGate(until time.Time) {
+	if until.After(p.pausedUntil) {
+		p.pausedUntil = until
+		p.probing, p.probeOut = true, false
+		p.signalChange()
+		p.signalProbe()
+	}
+}
+
+// holdBack waits until call may be attempted again (its own 429's Retry-After), or
+// until ctx ends or stop closes.
+func holdBack(ctx context.Context, call *Call, stop <-chan struct{}) error {
+	if call == nil {
+		return nil
+	}
+	d := time.Until(call.notBefore)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-stop:
+		return ErrNotSent
+	}
+}
+
+// holdCall keeps call from its next attempt until until.
+func holdCall(call *Call, until time.Time) {
+	if call != nil && until.After(call.notBefore) {
+		call.notBefore = until
+	}
+}
+
+// acceptedRate is the rate of unthrottled answers since the pace last changed, over
+// acceptedWindow at most; 0 when there is too little to tell. The caller holds p.mu.
 func (p *Pacer) acceptedRate(now time.Time) float64 {
-	from := now.Add(-2 * time.Second)
+	from := now.Add(-acceptedWindow)
 	if p.openedAt.After(from) {
 		from = p.openedAt
 	}
@@ -366,7 +453,7 @@ func (p *Pacer) acceptedRate(now time.Time) float64 {
 			k++
 		}
 	}
-	if span < 500*time.Millisecond || k < 3 {
+	if span < 250*time.Millisecond || k < 5 {
 		return 0
 	}
 	return float64(k) / span.Seconds()
@@ -434,17 +521,31 @@ func decrease(limit, floor float64) float64 {
 	return math.Max(floor, limit/2)
 }
 
-// backOffTo is the pace after a 429 at pace limit, and the ceiling it tells: 0.95
-// of accepted, the rate of unthrottled answers just before (0: unknown), kept
+// backOffTo is the pace after a 429 at pace limit, and the ceiling it tells: factor
+// times accepted, the rate of unthrottled answers just before (0: unknown), kept
 // between half the pace and the pace; half the pace, not below floor, when accepted
 // is unknown.
-func backOffTo(limit, accepted, floor float64) (next, ceiling float64) {
+func backOffTo(limit, accepted, floor, factor float64) (next, ceiling float64) {
 	next = decrease(limit, floor)
 	if accepted <= 0 {
 		return next, limit
 	}
-	return math.Max(next, math.Min(limit, 0.95*accepted)), math.Min(accepted, limit)
+	return math.Max(next, math.Min(limit, factor*accepted)), math.Min(accepted, limit)
 }
+
+// The factors of what the server accepted that the pace drops to: after a burst of
+// 429s (hardFactor) and after a probe refused (softFactor), and the quiet time after a
+// 429 before the next may count as a probe refused.
+const (
+	hardFactor = 0.95
+	softFactor = 0.97
+	softGap    = 3 * time.Second
+	steadyHold = 2 * time.Second
+	// acceptedWindow is the longest span over which what the server accepted is
+	// counted (since the last change of pace): long enough that a burst a token bucket
+	// lets through does not pass for its rate.
+	acceptedWindow = 10 * time.Second
+)
 
 // increase is the additive increase: limit plus step, not above max.
 func increase(limit, step, max float64) float64 {

@@ -37,7 +37,7 @@ func TestBackOffTo(t *testing.T) {
 		{25, 22.5, 0.1, 21.375, 22.5},
 	}
 	for _, tt := range tests {
-		next, ceiling := backOffTo(tt.limit, tt.accepted, tt.floor)
+		next, ceiling := backOffTo(tt.limit, tt.accepted, tt.floor, hardFactor)
 		if math.Abs(next-tt.next) > 1e-9 || math.Abs(ceiling-tt.ceiling) > 1e-9 {
 			t.Errorf("backOffTo(%v, %v, %v) = %v, %v; want %v, %v", tt.limit, tt.accepted, tt.floor, next, ceiling, tt.next, tt.ceiling)
 		}
@@ -84,8 +84,8 @@ func TestIncrease(t *testing.T) {
 }
 
 func TestStep(t *testing.T) {
-	if got := step(10); got != 1 {
-		t.Errorf("step(10) = %v, want 1", got)
+	if got := step(10); got != 0.5 {
+		t.Errorf("step(10) = %v, want 0.5 (a twentieth)", got)
 	}
 	if got := step(0.01); got != minRate*stepFraction {
 		t.Errorf("step(0.01) = %v, want the minimum %v", got, minRate*stepFraction)
@@ -174,23 +174,31 @@ func warmUp(t *testing.T, p *Pacer) {
 }
 
 func TestPacerStartsAtTheRateAndComesBackToIt(t *testing.T) {
-	p := NewPacer(16, 4)
-	if p.Limit() != 16 || p.lim.Burst() != 4 {
-		t.Fatalf("a new pacer runs at %v with burst %d, want the configured 16 and 4", p.Limit(), p.lim.Burst())
-	}
-	// A 429 with nothing to tell the server's ceiling halves the pace.
-	p.Observe(nil, Attempt{Number: 1, StatusCode: 429})
-	if p.Limit() != 8 || p.lim.Burst() != 1 {
-		t.Fatalf("after a 429 the pacer runs at %v with burst %d, want 8 and 1", p.Limit(), p.lim.Burst())
-	}
-	observe(p, 5000, ok)
-	if p.Limit() != 16 || p.lim.Burst() != 4 {
-		t.Errorf("pace %v with burst %d after many successes, want the configured 16 and 4", p.Limit(), p.lim.Burst())
-	}
-	p.Observe(nil, Attempt{Number: 1, StatusCode: 429})
-	if p.lim.Burst() != 1 {
-		t.Errorf("burst %d after a 429, want 1 until the pace is back at the configured rate", p.lim.Burst())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(16, 4)
+		if p.Limit() != 16 || p.lim.Burst() != 4 {
+			t.Fatalf("a new pacer runs at %v with burst %d, want the configured 16 and 4", p.Limit(), p.lim.Burst())
+		}
+		// A 429 with nothing to tell the server's ceiling halves the pace...
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
+		if p.Limit() != 8 || p.lim.Burst() != 1 {
+			t.Fatalf("after a 429 the pacer runs at %v with burst %d, want 8 and 1", p.Limit(), p.lim.Burst())
+		}
+		// ...and holds it while the gate is shut and steadyHold after it opens.
+		observe(p, 500, ok)
+		if p.Limit() != 8 {
+			t.Fatalf("pace %v during the hold, want 8", p.Limit())
+		}
+		time.Sleep(time.Second + steadyHold)
+		answerAt(p, 5000, 16)
+		if p.Limit() != 16 || p.lim.Burst() != 4 {
+			t.Errorf("pace %v with burst %d after many successes, want the configured 16 and 4", p.Limit(), p.lim.Burst())
+		}
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429})
+		if p.lim.Burst() != 1 {
+			t.Errorf("burst %d after a 429, want 1 until the pace is back at the configured rate", p.lim.Burst())
+		}
+	})
 }
 
 // grants records when each Wait returned.
@@ -276,16 +284,21 @@ func TestPacerDecreasesOn429(t *testing.T) {
 		}
 		// Another 429 to an attempt sent before the decrease belongs to the same burst.
 		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
-		// It climbs back additively: one step of a tenth of 16 per 10 successes.
-		observe(p, 17, ok)
-		if got, want := p.Limit(), 8+step(16); got != want {
-			t.Fatalf("pace after 17 successes = %v, want one additive step: %v", got, want)
+		if got := p.Limit(); got != 8 {
+			t.Fatalf("pace after a second 429 of the burst = %v, want 8 still", got)
 		}
-		time.Sleep(2 * time.Second)
+		// After the hold it climbs back additively, in small steps after a drop it could
+		// not size: a quarter of a twentieth of the pace per step.
+		time.Sleep(time.Second + steadyHold)
+		observe(p, 17, ok)
+		if got, want := p.Limit(), 8+step(8)/4; got != want {
+			t.Fatalf("pace after 17 successes = %v, want one small additive step: %v", got, want)
+		}
+		time.Sleep(4 * time.Second)
+		before := p.Limit()
 		p.Observe(nil, Attempt{Number: 2, StatusCode: 429, RetryAfter: time.Second, Elapsed: 100 * time.Millisecond})
-		observe(p, 7, ok)
-		if got, want := p.Limit(), (8+step(16))/2; got != want {
-			t.Fatalf("pace after a fresh 429 and 7 successes = %v, want the new target %v", got, want)
+		if got, want := p.Limit(), before/2; got != want {
+			t.Fatalf("pace after a fresh 429 = %v, want half of %v: too few answers to size the drop", got, before)
 		}
 		for range 20 {
 			time.Sleep(2 * time.Second)
@@ -300,46 +313,61 @@ func TestPacerDecreasesOn429(t *testing.T) {
 		if got := p.Retries(); got != 1 {
 			t.Errorf("Retries = %d, want 1", got)
 		}
-		if got, want := p.Attempts(), 23+17+7; got != want {
-			t.Errorf("Attempts = %d, want %d", got, want)
-		}
 	})
 }
 
 func TestPacerClimbsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := NewPacer(10, 1)
-		warmUp(t, p)
+		answerAt(p, 100, 9) // the server accepts 9 a second
 		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second})
-		if got := p.Limit(); got != 5 {
-			t.Fatalf("pace after a 429 = %v, want half of 10", got)
+		want := 0.95 * p.Ceiling0()
+		if got := p.Limit(); math.Abs(got-want) > 1e-9 {
+			t.Fatalf("pace after a 429 = %v, want 0.95 of the %v the server accepted", got, p.Ceiling0())
 		}
-		observe(p, 9, ok)
-		if got := p.Limit(); got != 5 {
-			t.Fatalf("pace after 9 successes = %v, want 5 (no step yet)", got)
+		time.Sleep(time.Second)
+		observe(p, successesPerStep(p.Limit())-1, ok)
+		if got := p.Limit(); got != want {
+			t.Fatalf("pace before a step's successes = %v, want %v (no step yet)", got, want)
 		}
 		p.Observe(nil, ok)
-		if got := p.Limit(); got != 6 {
-			t.Fatalf("pace after 10 successes = %v, want 6 (a tenth of the 10 at which it was throttled)", got)
+		if got := p.Limit(); got <= want {
+			t.Fatalf("pace after a step's successes = %v, want above %v", got, want)
 		}
+		at := p.Limit()
 		// 5xx and transport errors do not count toward a step.
 		for range 30 {
 			p.Observe(nil, Attempt{Number: 1, StatusCode: 503})
 			p.Observe(nil, Attempt{Number: 1, Err: errors.New("connection reset")})
 		}
-		if got := p.Limit(); got != 6 {
-			t.Fatalf("pace after failures = %v, want 6", got)
+		if got := p.Limit(); got != at {
+			t.Fatalf("pace after failures = %v, want %v", got, at)
 		}
 		// A 4xx other than 429 is an answer the server was willing to give.
-		observe(p, 10, Attempt{Number: 1, StatusCode: 400})
-		if got := p.Limit(); got != 7 {
-			t.Fatalf("pace after 10 answers 400 = %v, want 7", got)
+		observe(p, successesPerStep(at), Attempt{Number: 1, StatusCode: 400})
+		if got := p.Limit(); got <= at {
+			t.Fatalf("pace after a step of answers 400 = %v, want above %v", got, at)
 		}
-		observe(p, 1000, ok)
+		observe(p, 100000, ok)
 		if got := p.Limit(); got != 10 {
 			t.Errorf("pace after many successes = %v, want the configured 10, never more", got)
 		}
 	})
+}
+
+// answerAt feeds p n successes at rate a second.
+func answerAt(p *Pacer, n int, rate float64) {
+	for range n {
+		time.Sleep(time.Duration(float64(time.Second) / rate))
+		p.Observe(nil, ok)
+	}
+}
+
+// Ceiling0 is the ceiling the pacer learned, for tests.
+func (p *Pacer) Ceiling0() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ceiling
 }
 
 func TestPacerGateHoldsWaiters(t *testing.T) {
@@ -476,6 +504,10 @@ func TestPacerGateHoldsUnderLoad(t *testing.T) {
 		var pauses []pause
 		for i := range 4 {
 			time.Sleep(time.Duration(4+i) * time.Second)
+			// Bursts of two 429s (the second, to an attempt sent after the first, within
+			// softGap of it): a burst is no probe refused, it shuts the gate for everyone.
+			p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 2 * time.Second})
+			time.Sleep(100 * time.Millisecond)
 			from := time.Now()
 			p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 2 * time.Second})
 			pauses = append(pauses, pause{from, from.Add(2 * time.Second)})
@@ -491,6 +523,33 @@ func TestPacerGateHoldsUnderLoad(t *testing.T) {
 		}
 		if n := maxInWindow(at, time.Second); n > r+burst {
 			t.Errorf("%d grants in one second, want at most %d", n, r+burst)
+		}
+	})
+}
+
+// TestPacerProbeRefusedHoldsOnlyItsCall: once the server's ceiling is known, a 429 to
+// a probe just above it holds back only the call it answered, for its Retry-After,
+// while the others go on just under what the server accepted.
+func TestPacerProbeRefusedHoldsOnlyItsCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(20, 1)
+		answerAt(p, 100, 20)
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second}) // learns the ceiling: a burst shuts the gate
+		time.Sleep(time.Second)
+		answerAt(p, 100, 19)
+		before := p.Limit()
+		probe := &Call{Response: Response{Attempts: 1, StatusCode: 429}}
+		p.Observe(probe, Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second})
+		if got := p.Limit(); got >= before || got < 0.9*before {
+			t.Errorf("pace after a probe refused = %v, want just under %v", got, before)
+		}
+		start := time.Now()
+		if err := p.Wait(t.Context(), &Call{}); err != nil || time.Since(start) > 100*time.Millisecond {
+			t.Errorf("another call waited %v (%v): the gate shut for everyone", time.Since(start), err)
+		}
+		start = time.Now()
+		if err := p.Wait(t.Context(), probe); err != nil || time.Since(start) < 3*time.Second-100*time.Millisecond {
+			t.Errorf("the refused call waited %v (%v), want its Retry-After, 3s", time.Since(start), err)
 		}
 	})
 }

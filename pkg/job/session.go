@@ -2,12 +2,12 @@ package job
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/graph"
 	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/signin"
 )
@@ -15,7 +15,7 @@ import (
 // The APIs a session can speak.
 const (
 	APIPartnerCenter = partnercenter.API
-	APIGraph         = "graph"
+	APIGraph         = graph.API
 )
 
 // Settings are what a session is made of: the API, where it is, how to sign in and how
@@ -107,7 +107,7 @@ func Connect(ctx context.Context, s Settings) (*Session, error) {
 		opts = append(opts, client.WithHTTPClient(s.HTTPClient))
 	}
 	if api == APIGraph && creds.Scope == "" {
-		creds.Scope = signin.GraphScope
+		creds.Scope = graph.Scope
 	}
 	ts, from, err := signin.Credentials(ctx, creds)
 	if err != nil {
@@ -132,9 +132,8 @@ func Connect(ctx context.Context, s Settings) (*Session, error) {
 
 // newBackend is the one place backends are chosen.
 func newBackend(api string, opts []client.Option) (client.Backend, error) {
-	switch api {
-	case APIGraph:
-		return nil, errors.New("the Graph backend is not built yet")
+	if api == APIGraph {
+		return graph.NewBackend(opts...)
 	}
 	return partnercenter.NewBackend(opts...)
 }

@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -45,8 +46,8 @@ type simulated struct {
 	api  string
 	cfg  *Simulation
 	opts []client.Option
-	skus []partnercenter.SubscribedSku
-	fake *pcfake.Server
+	skus []client.Sku                  // what the backend makes of the catalogue: seed plans resolve against it
+	pc   []partnercenter.SubscribedSku // Partner Center's catalogue, for its local copy
 }
 
 // simulate prepares the simulated API; its backend is made by seed.
@@ -58,6 +59,9 @@ func (s *Session) simulate(api string, sim *Simulation, opts []client.Option) er
 	m.opts = opts
 	s.sim = m
 	s.Endpoint = "built-in local Partner Center (simulated)"
+	if api == APIGraph {
+		s.Endpoint = "built-in local Microsoft Graph (simulated)"
+	}
 	s.CredentialsFrom = "simulated token"
 	return nil
 }
@@ -65,7 +69,11 @@ func (s *Session) simulate(api string, sim *Simulation, opts []client.Option) er
 // prepare reads the simulation's catalogue.
 func (sim *Simulation) prepare(api string) (*simulated, error) {
 	if api == APIGraph {
-		return nil, &SettingError{Setting: "API", Err: fmt.Errorf("simulating %s is not built yet", api)}
+		_, skus, err := graphCatalogue(sim.Catalogue)
+		if err != nil {
+			return nil, err
+		}
+		return &simulated{api: api, cfg: sim, skus: skus}, nil
 	}
 	cat := sim.Catalogue
 	if cat == nil {
@@ -75,26 +83,27 @@ func (sim *Simulation) prepare(api string) (*simulated, error) {
 	if err != nil {
 		return nil, &SettingError{Setting: "catalogue", Err: err}
 	}
-	return &simulated{api: api, cfg: sim, skus: skus}, nil
-}
-
-// Catalogue answers every customer with the simulation's catalogue: the plan that
-// seeds the simulation is made against it.
-func (m *simulated) Catalogue(_ context.Context, customer string) ([]client.Sku, error) {
-	out := make([]client.Sku, 0, len(m.skus))
-	for _, s := range m.skus {
+	m := &simulated{api: api, cfg: sim, pc: skus}
+	for _, s := range skus {
 		sku := client.Sku{ID: s.ProductSku.ID, Name: s.ProductSku.Name, PartNumber: s.ProductSku.SkuPartNumber,
 			Group: strings.ToLower(s.ProductSku.LicenseGroupID), Total: s.TotalUnits, Consumed: s.ConsumedUnits, Available: s.AvailableUnits}
 		for _, p := range s.ServicePlans {
 			sku.Plans = append(sku.Plans, client.ServicePlan{ID: p.ID, Name: p.ServiceName, DisplayName: p.DisplayName})
 		}
-		out = append(out, sku)
+		m.skus = append(m.skus, sku)
 	}
-	return out, nil
+	return m, nil
+}
+
+// Catalogue answers every customer with the simulation's catalogue: the plan that
+// seeds the simulation is made against it.
+func (m *simulated) Catalogue(_ context.Context, _ string) ([]client.Sku, error) {
+	return append([]client.Sku(nil), m.skus...), nil
 }
 
 // SeedFrom plans inputs against the simulation's catalogue (rows without a customer
-// belong to customer) and returns the seed they make: see SeedOf.
+// belong to customer) and returns the seed they make. An input with problems (a SKU
+// the catalogue does not name) adds nothing.
 func (sim *Simulation) SeedFrom(ctx context.Context, api, customer string, inputs ...*Input) (Seed, error) {
 	m, err := sim.prepare(api)
 	if err != nil {
@@ -103,6 +112,10 @@ func (sim *Simulation) SeedFrom(ctx context.Context, api, customer string, input
 	seed := Seed{Customers: []string{customer}, Users: map[string][]string{}}
 	for _, in := range inputs {
 		p, err := planner.Build(ctx, in.Reader(), m, planner.Options{DefaultCustomer: customer, Shortfall: planner.ShortfallPartial})
+		var inputErr *planner.InputError
+		if errors.As(err, &inputErr) {
+			continue
+		}
 		if err != nil {
 			return Seed{}, fmt.Errorf("seed from %s: %w", in.Name, err)
 		}
@@ -143,7 +156,7 @@ func (sim *Simulation) PartnerCenter(seed Seed, extra ...pcfake.Option) (*pcfake
 	for _, c := range seed.Customers {
 		if k := strings.ToLower(c); c != "" && !served[k] {
 			served[k] = true
-			opts = append(opts, pcfake.WithCustomer(c, m.skus))
+			opts = append(opts, pcfake.WithCustomer(c, m.pc))
 		}
 	}
 	for c, names := range seed.Users {
@@ -167,11 +180,13 @@ func (s *Session) seed(seedPlan *planner.Plan, defaultCustomer string) error {
 	var seed Seed
 	seed.Customers = []string{defaultCustomer}
 	seed.add(seedPlan)
+	if s.sim.api == APIGraph {
+		return s.seedGraph(seed, defaultCustomer)
+	}
 	fake, err := s.sim.cfg.PartnerCenter(seed, pcfake.WithToken(simulatedToken))
 	if err != nil {
 		return err
 	}
-	s.sim.fake = fake
 	opts := append(s.sim.opts,
 		client.WithBaseURL("https://partnercenter.simulated.invalid/"),
 		client.WithHTTPClient(&http.Client{Transport: fake.Transport()}),

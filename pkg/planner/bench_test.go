@@ -3,259 +3,65 @@ package planner_test
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/planner/plannertest"
 )
 
-// The planner's benchmarks. Build's phases (reading the file, resolving each row
-// against the catalogue, grouping rows into changes, the capacity check) cannot be
-// called apart from outside the package, so each benchmark plans inputs that isolate
-// one phase: the difference between two of them is the cost of what differs. Every one
-// reports ns/row (and, with -benchmem, allocations per op = per plan of benchRows rows):
-//
-//		go test -run '^$' -bench . -benchmem ./pkg/planner/
-//
-//	  - BenchmarkReadCSV: encoding/csv alone on the one-spelling file (the floor).
-//	  - BenchmarkBuildRead: that file planned: one SKU spelling, one user per row, every
-//	    seat available, so resolution happens once and grouping and capacity are
-//	    trivial: Build's cost here is reading and validating the rows.
-//	  - BenchmarkBuildResolve: the same rows with many spellings of the SKU (each
-//	    resolved once, then found by the cache) or with excluded plans named by plan.
-//	  - BenchmarkBuildGroup: four rows per user (four SKUs of one license group merged
-//	    into one change), adjacent or scattered through the file.
-//	  - BenchmarkBuildCapacity: a shortfall granted in file order (ShortfallPartial).
-//	  - BenchmarkBuild: the generated file of scripts/geninput, planned without reads.
-//	  - BenchmarkBuildReads: the same with its users read from an in-memory directory
-//	    with Partner Center's costs (listing pages, a licenses read per user, matching
-//	    and the diff, without any network).
-const benchRows = 100_000
-
-// benchCustomer is the default customer of the benchmarks' files.
-const benchCustomer = "0c39d6d5-c70d-4c55-bc02-f620844f3fd1"
-
-// benchCatalogue has every sample SKU with units for any plan.
-func benchCatalogue() *plannertest.Catalogue {
-	return plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 1<<30))
+// benchCustomers are the customers of generated benchmark files.
+var benchCustomers = []string{
+	"0c39d6d5-c70d-4c55-bc02-f620844f3fd1",
+	"3a9d2c4e-5b1f-4e8a-9c7d-2f6b8e1a4c3d",
 }
 
-// benchBuild plans data b.N times and reports ns/row.
-func benchBuild(b *testing.B, data []byte, cat planner.Catalogue, opts planner.Options, wantChanges int) {
-	b.Helper()
-	if opts.DefaultCustomer == "" {
-		opts.DefaultCustomer = benchCustomer
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	var p *planner.Plan
-	for b.Loop() {
-		var err error
-		p, err = planner.Build(context.Background(), bytes.NewReader(data), cat, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	if p.NumRows() != benchRows || (wantChanges > 0 && p.NumChanges() != wantChanges) {
-		b.Fatalf("plan of %d rows, %d changes; want %d rows, %d changes", p.NumRows(), p.NumChanges(), benchRows, wantChanges)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
-}
-
-// rowsFile is a file of benchRows rows: header, then row(i) for each.
-func rowsFile(header string, row func(i int) string) []byte {
+// generated returns a generated input file of n rows.
+func generated(tb testing.TB, n int) []byte {
+	tb.Helper()
 	var buf bytes.Buffer
-	buf.WriteString(header + "\n")
-	for i := range benchRows {
-		buf.WriteString(row(i))
-		buf.WriteByte('\n')
+	if err := plannertest.WriteCSV(&buf, plannertest.GenConfig{Rows: n, Customers: benchCustomers, Seed: 1}); err != nil {
+		tb.Fatal(err)
 	}
 	return buf.Bytes()
 }
 
-// oneSpelling assigns E3, spelled ENTERPRISEPACK, to a user per row.
-func oneSpelling() []byte {
-	return rowsFile("user,sku", func(i int) string { return fmt.Sprintf("user%07d@contoso.com,ENTERPRISEPACK", i) })
-}
-
-func BenchmarkReadCSV(b *testing.B) {
-	data := oneSpelling()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r := csv.NewReader(bytes.NewReader(data))
-		r.ReuseRecord = true
-		n := 0
-		for {
-			_, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		if n != benchRows+1 {
-			b.Fatalf("read %d records, want %d", n, benchRows+1)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
-}
-
-func BenchmarkBuildRead(b *testing.B) {
-	benchBuild(b, oneSpelling(), benchCatalogue(), planner.Options{}, benchRows)
-}
-
-// caseVariant spells s with the letters whose bit is set in mask upper-cased, the
-// others lower-cased: up to 2^letters distinct spellings of one name.
-func caseVariant(s string, mask int) string {
-	out := []byte(strings.ToLower(s))
-	bit := 0
-	for i, c := range out {
-		if c >= 'a' && c <= 'z' {
-			if mask>>bit&1 == 1 {
-				out[i] = c - 'a' + 'A'
-			}
-			bit++
-		}
-	}
-	return string(out)
-}
-
-func BenchmarkBuildResolve(b *testing.B) {
-	b.Run("spellings=4096", func(b *testing.B) {
-		data := rowsFile("user,sku", func(i int) string {
-			return fmt.Sprintf("user%07d@contoso.com,%s", i, caseVariant("Office 365 Enterprise E3", i%4096))
-		})
-		benchBuild(b, data, benchCatalogue(), planner.Options{}, benchRows)
-	})
-	b.Run("excluded-plans=4096", func(b *testing.B) {
-		data := rowsFile("user,sku,excluded_plans", func(i int) string {
-			return fmt.Sprintf("user%07d@contoso.com,ENTERPRISEPACK,%s;%s", i, caseVariant("Sway", i%16), caseVariant("Yammer Enterprise", i/16%256))
-		})
-		benchBuild(b, data, benchCatalogue(), planner.Options{}, benchRows)
-	})
-}
-
-// groupSkus are four SKUs of license group 1: one user's four rows make one change.
-var groupSkus = []string{"ENTERPRISEPACK", "AAD_PREMIUM", "WIN_ENT_E5", "AX_TASK_USER"}
-
-func BenchmarkBuildGroup(b *testing.B) {
-	users := benchRows / len(groupSkus)
-	b.Run("rows-per-user=4,adjacent", func(b *testing.B) {
-		data := rowsFile("user,sku", func(i int) string {
-			return fmt.Sprintf("user%07d@contoso.com,%s", i/len(groupSkus), groupSkus[i%len(groupSkus)])
-		})
-		benchBuild(b, data, benchCatalogue(), planner.Options{}, users)
-	})
-	b.Run("rows-per-user=4,scattered", func(b *testing.B) {
-		data := rowsFile("user,sku", func(i int) string {
-			return fmt.Sprintf("user%07d@contoso.com,%s", i%users, groupSkus[i/users])
-		})
-		benchBuild(b, data, benchCatalogue(), planner.Options{}, users)
-	})
-}
-
-func BenchmarkBuildCapacity(b *testing.B) {
-	short := plannertest.WithAvailable(plannertest.SampleSkus(), 1<<30)
-	for i := range short {
-		if short[i].ID == plannertest.E3ID {
-			short[i].Available = benchRows / 2
-		}
-	}
-	benchBuild(b, oneSpelling(), plannertest.NewCatalogue(short), planner.Options{Shortfall: planner.ShortfallPartial}, benchRows/2)
-}
-
-// generated is the file of scripts/geninput (-rows benchRows -customers 0 -seed 1).
-func generated(b *testing.B) []byte {
-	var buf bytes.Buffer
-	if err := plannertest.WriteCSV(&buf, plannertest.GenConfig{Rows: benchRows, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
+// BenchmarkBuild plans generated files of 100,000 and 1,000,000 rows against an
+// in-memory catalogue with enough units; the users=check variants also read every row's
+// user from a generated directory of the file's users (a listing per customer, at
+// Partner Center's costs).
 func BenchmarkBuild(b *testing.B) {
-	benchBuild(b, generated(b), benchCatalogue(), planner.Options{}, 0)
-}
-
-func BenchmarkBuildReads(b *testing.B) {
-	data := generated(b)
-	users, err := plannertest.DirectoryFor(bytes.NewReader(data), benchCustomer, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := newMapDirectory(users.Users(benchCustomer))
-	benchBuild(b, data, benchCatalogue(), planner.Options{Users: dir}, 0)
-	if dir.licenseReads.Load() == 0 {
-		b.Fatal("the plan read no licenses: the listing path was not taken")
-	}
-}
-
-// mapDirectory is a client.Directory over one customer's users with Partner Center's
-// costs (pages of 500 users without their licenses, then one licenses read per user),
-// each user found through a map: plannertest.Directory finds a user's licenses by
-// scanning its users, which a benchmark of 100,000 users cannot afford.
-type mapDirectory struct {
-	users        []client.User
-	byKey        map[string]int
-	licenseReads atomic.Int64
-}
-
-func newMapDirectory(users []client.User) *mapDirectory {
-	d := &mapDirectory{users: users, byKey: make(map[string]int, 2*len(users))}
-	for i, u := range users {
-		d.byKey[strings.ToLower(u.ID)] = i
-		d.byKey[strings.ToLower(u.PrincipalName)] = i
-	}
-	return d
-}
-
-func (d *mapDirectory) ReadCosts() client.ReadCosts {
-	return client.ReadCosts{LookupBatch: 1, LookupReads: 2, PageSize: 500, NameLookupsUncertain: true}
-}
-
-func (d *mapDirectory) LookupUsers(_ context.Context, _ string, names []string) ([]client.User, error) {
-	var out []client.User
-	for _, n := range names {
-		if i, ok := d.byKey[strings.ToLower(n)]; ok {
-			u := d.users[i]
-			u.LicensesKnown = true
-			out = append(out, u)
+	for _, n := range []int{100_000, 1_000_000} {
+		for _, check := range []bool{false, true} {
+			name := fmt.Sprintf("rows=%d", n)
+			if check {
+				name += "/users=check"
+			}
+			b.Run(name, func(b *testing.B) {
+				in := generated(b, n)
+				cat := plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 10_000_000))
+				var opts planner.Options
+				if check {
+					dir, err := plannertest.DirectoryFor(bytes.NewReader(in), "", 50)
+					if err != nil {
+						b.Fatal(err)
+					}
+					opts.Users = dir
+				}
+				b.SetBytes(int64(len(in)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					plan, err := planner.Build(context.Background(), bytes.NewReader(in), cat, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if plan.NumRows() != n {
+						b.Fatalf("NumRows = %d, want %d", plan.NumRows(), n)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
 		}
 	}
-	return out, nil
-}
-
-func (d *mapDirectory) ListUsers(_ context.Context, _ string, deleted bool, page func([]client.User) error) error {
-	if deleted {
-		return page(nil)
-	}
-	for from := 0; from < len(d.users); from += 500 {
-		p := make([]client.User, min(500, len(d.users)-from))
-		copy(p, d.users[from:])
-		for i := range p {
-			p[i].Licenses, p[i].LicensesKnown = nil, false
-		}
-		if err := page(p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d *mapDirectory) UserLicenses(_ context.Context, _, userID string) ([]client.License, error) {
-	d.licenseReads.Add(1)
-	i, ok := d.byKey[strings.ToLower(userID)]
-	if !ok {
-		return nil, fmt.Errorf("no user %s", userID)
-	}
-	return d.users[i].Licenses, nil
 }

@@ -133,10 +133,10 @@ func Build(ctx context.Context, r io.Reader, cat Catalogue, opts Options) (*Plan
 		return nil, fmt.Errorf("plan input: unknown shortfall policy %q: want %q or %q", opts.Shortfall, ShortfallAbort, ShortfallPartial)
 	}
 	b := newBuilder(ctx, cat, opts)
-	if d := b.opts.DefaultCustomer; d != "" && !IsGUID(d) {
+	if d := b.opts.DefaultCustomer; d != "" && !client.IsGUID(d) {
 		return nil, &InputError{Problems: []Problem{newProblem(0, "customer", d, "the default customer is not a customer ID: want a GUID such as %s", exampleGUID)}}
 	}
-	if l := b.opts.UsageLocation; l != "" && !validCountry(l) {
+	if l := b.opts.UsageLocation; l != "" && !client.IsCountryCode(l) {
 		return nil, &InputError{Problems: []Problem{newProblem(0, "usage location", l, "not a two-letter country code such as US or DE")}}
 	}
 	if err := b.read(r); err != nil {
@@ -200,20 +200,13 @@ func (b *builder) inputError() error {
 	return &InputError{Problems: b.problems}
 }
 
-// validCountry reports whether s is two ASCII letters.
-func validCountry(s string) bool {
-	return len(s) == 2 && isLetter(s[0]) && isLetter(s[1])
-}
-
-func isLetter(c byte) bool { return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' }
-
 // warnUnmatchedNames says, when users are not read, that a file naming users both by
 // object ID and by principal name may name one user twice.
 func (b *builder) warnUnmatchedNames() {
 	var guid, upn bool
 	for i := range b.rows.len() {
 		r := b.rows.at(i)
-		if IsGUID(string(b.users.bytes(r.user, r.userLen))) {
+		if client.IsGUID(string(b.users.bytes(r.user, r.userLen))) {
 			guid = true
 		} else {
 			upn = true

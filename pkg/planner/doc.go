@@ -1,12 +1,15 @@
 // Package planner turns an input CSV of user/SKU rows into a Plan: every row validated,
-// resolved against its customer's catalogue, grouped into LicenseUpdate requests and
-// checked against the units available, before anything is sent.
+// resolved against its customer's catalogue, compared with what its user already holds,
+// grouped into changes and checked against the seats available, before anything is
+// sent. The plan is a diff: reads belong to the plan, a run only writes.
 //
 // # Input
 //
 // The file has a header row. Header names match in any case and order, with surrounding
-// spaces ignored; the file may be UTF-8 with or without a byte-order mark, with LF or
-// CRLF line ends, quoted fields and blank lines. The columns are:
+// spaces ignored. It may be UTF-8 (with or without a byte-order mark) or UTF-16 with
+// one (Excel's "Unicode text"), separated by commas, semicolons or tabs (told from the
+// header line), with LF or CRLF line ends, quoted fields and blank lines. A line over 1
+// MiB or a record of more than 256 fields is refused with its line. The columns are:
 //
 //   - user (required): the user's object ID or user principal name.
 //   - sku (required unless remove_sku is there): the SKU to assign, by product name
@@ -15,59 +18,52 @@
 //   - remove_sku: a SKU to remove in the same request; a row with both is a swap.
 //   - excluded_plans: service plans of sku to leave off, separated by ";", each by
 //     service name, display name or ID.
-//   - customer: the row's customer ID; Options.DefaultCustomer (--customer) otherwise.
+//   - customer: the row's customer ID (a tenant ID for Graph); Options.DefaultCustomer
+//     otherwise.
 //
-// Other columns are ignored with a warning.
+// Other columns are ignored with a warning (a rollback file's line, sku_name and
+// remove_sku_name without one).
 //
 // # Planning
 //
-// Build fetches each customer's catalogue once (GetSubscribedSkus for license groups
-// 1 and 2) and resolves every row against it; a misspelt SKU or service plan is a
-// problem that names the line and suggests the closest names. Each customer, user and
-// license group gets one Update carrying all of that user's assignments and removals in
-// the group: one request never mixes license groups. Duplicate rows are merged with a
-// warning; contradictions (get and lose the same SKU, the same SKU with other excluded
-// plans) are problems. Every problem of the file is reported at once, each with the file
-// line its row starts on, in an *InputError.
+// Build reads each customer's catalogue once (Catalogue) and resolves every row
+// against it; a misspelt SKU or service plan is a problem that names the line and
+// suggests the closest names. Duplicate rows are merged with a warning; contradictions
+// (get and lose the same SKU, the same SKU with other excluded plans) are problems.
+// Every problem of the file is reported at once, each with its line, in an *InputError.
 //
-// Capacity is checked per customer and SKU. Under ShortfallAbort a shortfall returns the
-// plan with a *ShortfallError; under ShortfallPartial rows are granted in file order
-// while units last and the rest are planned as skipped.
+// # Users and the diff
 //
-// # Users
+// With Options.Users (a client.Directory), Build reads every user the file names, and
+// what they hold, once the file has been read without problems: by lookups when they
+// cost at most 1,000 reads, else from a listing of the directory that stops as soon as
+// it has cost more than looking the rest up would (so a small file in a large tenant
+// never lists it), reads running concurrently on the directory's read budget. Names not
+// found are looked for among the deleted users. The rows that name one user two ways
+// (object ID and principal name) are merged into one change, and a contradiction
+// between them is a problem. Then each row is compared with what its user holds:
 //
-// With Options.Users (the user pre-flight, --check-users), Build lists each customer's
-// users once, with one paged ListUsersPages call per customer and never a call per row,
-// once the file has been read without problems and every catalogue fetched. A row's user is
-// matched by object ID or by user principal name, in any case, and Row.UserID carries the
-// object ID of the user found. Rows are planned as skipped, with the reason, when Partner
-// Center would refuse them:
+//   - a row whose desired state holds (the SKU held, as asked; the SKU to remove not
+//     held; a swap already done) is unchanged, and nothing is sent for it;
+//   - a row that names no excluded plans asks for the SKU, not for a plan change; one
+//     that names them asks for exactly those, so a user who holds the SKU with other
+//     plans gets an update that takes no seat;
+//   - a row is skipped, with the reason, when the service would refuse it: the user is
+//     not found or not active, has no usage location for an assignment (unless
+//     Options.UsageLocation is set: the change then sets it first), or holds the
+//     license to remove through a group.
 //
-//	user not found: <user> is not a user of customer <id>
-//	user not active: <user> is <state>            (a state other than "active"; none counts as active)
-//	no usage location: <user> has none; set one before assigning licenses
-//
-// The last applies only to rows that assign a SKU: a row that only removes one does not
-// need a usage location. Capacity is counted after the check, so skipped rows request no
-// units, and a user whose rows are all skipped gets no update. A file that names one user
-// by object ID in some rows and by principal name in others draws a warning: the two
-// names group into separate requests. A listing failure stops Build with the error
-// wrapped as "list users of customer <id>: ..."; nothing is planned. The listing is
-// never held: before it starts, the names the customer's rows give their users are
-// indexed by a 32-bit hash (about 12 bytes a name, no copy of any name), and each page is
-// matched against them as it arrives and then dropped, so that a directory of a million
-// users costs no more memory than the users the file names. Of those the plan keeps only
-// the object ID (16 bytes for a GUID in lower case), state and usage location (about 30
-// bytes a user).
+// Each Change carries the rows of a rollback file that undo it, from what the user
+// held. Capacity is checked per customer and SKU on the seats the plan takes; under
+// ShortfallAbort a shortfall returns the plan with a *ShortfallError, under
+// ShortfallPartial rows are granted in file order while seats last. Without
+// Options.Users every row is a change, every assignment takes a seat (the counts are
+// upper bounds), and no change has undo rows.
 //
 // # Scale
 //
-// The file is read as a stream through gocsv's pull-style unmarshaller, and the plan
-// keeps rows as small records without pointers, so that a million rows plan in about a
-// second within a few hundred megabytes (see BenchmarkBuild and scripts/plan-bench.sh).
-//
-// The Partner Center calls involved are described at
-// https://learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses-by-license-group,
-// https://learn.microsoft.com/partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer
-// and https://learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user
+// The file is read as a stream, records by column index, and the plan keeps rows,
+// users and what they hold as small records without pointers, so that a million rows
+// plan in about a second within a couple of hundred megabytes (BenchmarkBuild and
+// `go run ./scripts/bench -only planning`).
 package planner

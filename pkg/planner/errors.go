@@ -13,10 +13,11 @@ import (
 // and String prefixes it with the line.
 type Problem struct {
 	// Line is the file line the problem is on (for a row, the line the row starts on);
-	// 0 for the file as a whole (an empty file) or a setting (--customer).
+	// 0 for the file as a whole (an empty file) or a setting (the default customer).
 	Line int
 	// Column is the column ("user", "sku", "remove_sku", "excluded_plans", "customer") or
-	// the setting ("--customer") at fault; "" when the problem is not about one column.
+	// the setting ("customer", "usage location") at fault; "" when the problem is not
+	// about one column.
 	Column string
 	// Value is the offending value as written, shortened when very long; "" when none.
 	Value string
@@ -65,8 +66,8 @@ func (e *ShortfallError) Error() string {
 		if i > 0 {
 			sb.WriteByte('\n')
 		}
-		fmt.Fprintf(&sb, "insufficient licenses: %s (%s) of customer %s is %d short: %d available, %d requested",
-			c.SkuName, c.SkuPartNumber, c.Customer, c.Shortfall, c.Available, c.Requested)
+		fmt.Fprintf(&sb, "insufficient licenses: %s (%s) of customer %s is %d short: %d available, %d needed",
+			c.SkuName, c.SkuPartNumber, c.Customer, c.Shortfall, c.Available, c.Needed)
 	}
 	return sb.String()
 }

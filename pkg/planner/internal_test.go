@@ -204,7 +204,7 @@ func matchListing(t *testing.T, names []string, users []client.User) ([]int32, *
 	}
 	x := newNameIndex(&b.rows, &b.users, len(upds), func(k int) int32 { return head[upds[k]] })
 	var owner []int32 // per userRecs entry: the listing index of its user
-	r := &customerReads{b: b, names: x}
+	r := &customerReads{b: b, names: x, byID: true, byName: true}
 	for i := range users {
 		if err := r.match(&users[i]); err != nil {
 			t.Fatal(err)

@@ -14,6 +14,14 @@ func (t *tables) userID(u *userRec) string {
 	return t.userIDs.str(u.id, u.idLen)
 }
 
+// buildingUserID is userID while the plan is built, before the arena is frozen.
+func (t *tables) buildingUserID(u *userRec) string {
+	if u.packed {
+		return unpackGUID(string(t.userIDs.bytes(u.id, 16)))
+	}
+	return string(t.userIDs.bytes(u.id, u.idLen))
+}
+
 // packGUID returns the 16 bytes of s when s is a GUID written in lower case
 // (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), which unpackGUID turns back into s.
 func packGUID(s string) (b [16]byte, ok bool) {

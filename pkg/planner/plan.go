@@ -170,7 +170,7 @@ func (p *Plan) Row(i int) Row {
 	}
 	if r.aux > 0 {
 		row.UserID = p.userID(&p.userRecs[r.aux-1])
-	} else if IsGUID(row.User) {
+	} else if client.IsGUID(row.User) {
 		row.UserID = row.User
 	}
 	row.Status, row.Reason = p.status(r, &row)
@@ -296,3 +296,25 @@ func (p *Plan) SkuNames() map[string]string {
 // customer has available. Under ShortfallPartial the plan skips the rows that do not
 // fit; under ShortfallAbort Build also returned a *ShortfallError.
 func (p *Plan) Shortfall() bool { return p.shortfall }
+
+// ChangeOrder returns the indexes of the plan's changes taking the customers in turn
+// (the first change of each customer, then the second of each...), so that a run
+// over several customers whose limits are per customer keeps every one of them busy.
+// Within a customer the changes keep their order.
+func (p *Plan) ChangeOrder() []int32 {
+	n := p.NumChanges()
+	byCust := make([][]int32, len(p.customers))
+	for i := range n {
+		c := p.custSpell[p.rows.at(int(p.updRows[p.updStart[i]])).cust].cust
+		byCust[c] = append(byCust[c], int32(i))
+	}
+	order := make([]int32, 0, n)
+	for k := 0; len(order) < n; k++ {
+		for _, cs := range byCust {
+			if k < len(cs) {
+				order = append(order, cs[k])
+			}
+		}
+	}
+	return order
+}

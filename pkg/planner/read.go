@@ -122,7 +122,7 @@ func (b *builder) read(r io.Reader) error {
 		line, _ := cr.FieldPos(0)
 		if len(rec) != b.headerCols {
 			b.problems = append(b.problems, Problem{Line: line,
-				Message: fmt.Sprintf("wrong number of fields: the header has %d, the row %d", b.headerCols, len(rec))})
+				Message: fmt.Sprintf("wrong number of fields: the header has %d", b.headerCols)})
 			continue
 		}
 		cols.row(rec, &in)

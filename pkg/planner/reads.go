@@ -100,6 +100,11 @@ type customerReads struct {
 	distinct []int32 // the name groups whose name no earlier group of the customer has
 	estimate int
 
+	// byID and byName say whether the file names some of the customer's users by object
+	// ID, and some by principal name: a listed user is looked up only by the keys the
+	// file uses, one hash lookup each.
+	byID, byName bool
+
 	mu       sync.Mutex // guards b's user tables and updUser while reads run concurrently
 	reads    atomic.Int64
 	upnFound bool // a lookup by principal name found a user
@@ -115,6 +120,12 @@ func newCustomerReads(b *builder, c int32, upds []int32) *customerReads {
 	for k, u := range upds {
 		if r.firstOfName(k) {
 			r.distinct = append(r.distinct, u)
+			h := b.rows.at(int(r.head[u]))
+			if client.IsGUID(string(b.users.bytes(h.user, h.userLen))) {
+				r.byID = true
+			} else {
+				r.byName = true
+			}
 		}
 	}
 	return r
@@ -156,8 +167,10 @@ func (r *customerReads) run() error {
 			return err
 		}
 	}
-	if err := r.lookupMissing(); err != nil {
-		return err
+	if !complete {
+		if err := r.lookupMissing(); err != nil {
+			return err
+		}
 	}
 	if r.costs.NameLookupsUncertain && !complete && !r.upnFound && r.missingNames(true) > 0 {
 		if _, err := r.list(false, false); err != nil {
@@ -187,8 +200,8 @@ func (r *customerReads) list(deleted, stopEarly bool) (complete bool, err error)
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		for i := range users {
-			if deleted && users[i].State == "" {
-				users[i].State = client.UserInactive
+			if deleted {
+				users[i].State = client.UserInactive // whatever the listing says: it lists the deleted
 			}
 			if err := r.match(&users[i]); err != nil {
 				return err
@@ -225,10 +238,8 @@ func (r *customerReads) lookupMissing() error {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			for i := range users {
-				for _, n := range names {
-					if !IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(users[i].PrincipalName)) {
-						r.upnFound = true // lookups by principal name work here
-					}
+				if foundByName(names, &users[i]) {
+					r.upnFound = true // lookups by principal name work here
 				}
 				if err := r.match(&users[i]); err != nil {
 					return err
@@ -239,7 +250,10 @@ func (r *customerReads) lookupMissing() error {
 		})
 	}
 	for _, u := range r.distinct {
-		if r.b.updUser[u] != 0 {
+		r.mu.Lock()
+		found := r.b.updUser[u] != 0
+		r.mu.Unlock()
+		if found {
 			continue
 		}
 		h := r.b.rows.at(int(r.head[u]))
@@ -255,6 +269,21 @@ func (r *customerReads) lookupMissing() error {
 	return g.Wait()
 }
 
+// foundByName reports whether a lookup of names found u by its principal name, not by
+// its object ID.
+func foundByName(names []string, u *client.User) bool {
+	byName := false
+	for _, n := range names {
+		switch {
+		case client.IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.ID)):
+			return false
+		case !client.IsGUID(n) && strings.EqualFold(n, strings.TrimSpace(u.PrincipalName)):
+			byName = true
+		}
+	}
+	return byName
+}
+
 // readLicenses reads what each found user holds when the read that found it did not.
 func (r *customerReads) readLicenses() error {
 	g, ctx := errgroup.WithContext(r.b.ctx)
@@ -262,11 +291,11 @@ func (r *customerReads) readLicenses() error {
 	seen := make(map[int32]bool)
 	for _, u := range r.upds {
 		rec := r.b.updUser[u] - 1
-		if rec < 0 || seen[rec] || r.b.userRecs[rec].known {
-			continue
+		if rec < 0 || seen[rec] || r.b.userRecs[rec].known || r.b.userRecs[rec].state >= 0 {
+			continue // not found, read already, or deleted: its rows are skipped whatever it holds
 		}
 		seen[rec] = true
-		id := r.b.userID(&r.b.userRecs[rec])
+		id := r.b.buildingUserID(&r.b.userRecs[rec])
 		g.Go(func() error {
 			lics, err := r.dir.UserLicenses(ctx, r.id, id)
 			r.reads.Add(1)
@@ -300,7 +329,7 @@ func (r *customerReads) missingLocked(upnOnly bool) int {
 			continue
 		}
 		h := r.b.rows.at(int(r.head[u]))
-		if !upnOnly || !IsGUID(string(r.b.users.bytes(h.user, h.userLen))) {
+		if !upnOnly || !client.IsGUID(string(r.b.users.bytes(h.user, h.userLen))) {
 			n++
 		}
 	}
@@ -323,8 +352,8 @@ func (r *customerReads) progress() {
 // recorded with what it holds. The caller holds r.mu.
 func (r *customerReads) match(usr *client.User) error {
 	rec := int32(0)
-	for _, key := range [...]string{strings.TrimSpace(usr.ID), strings.TrimSpace(usr.PrincipalName)} {
-		if key == "" {
+	for i, key := range [...]string{strings.TrimSpace(usr.ID), strings.TrimSpace(usr.PrincipalName)} {
+		if key == "" || i == 0 && !r.byID || i == 1 && !r.byName {
 			continue
 		}
 		for ri := range r.names.candidates(key) {

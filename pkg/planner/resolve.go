@@ -69,7 +69,7 @@ func (b *builder) resolveSku(cust int32, column, value string) (int32, *Problem)
 	labels := make([]string, len(matches))
 	for i, m := range matches {
 		s := &b.skus[m]
-		labels[i] = fmt.Sprintf("%s, ID %s", s.label(), s.id)
+		labels[i] = fmt.Sprintf("%q (%s, ID %s)", s.title(), s.part, s.id)
 	}
 	p := newProblem(0, column, value, "ambiguous for customer %s: it names %s; use the part number or the product SKU ID",
 		c.id, joinOr(labels, "and"))
@@ -129,7 +129,7 @@ func (b *builder) resolvePlans(sku int32, cell string) ([]string, []Problem) {
 			labels := make([]string, len(found))
 			for i, f := range found {
 				p := s.plans[f]
-				labels[i] = fmt.Sprintf("%s, ID %s", planLabel(p), p.ID)
+				labels[i] = fmt.Sprintf("%q (%s, ID %s)", p.DisplayName, p.Name, p.ID)
 			}
 			problems = append(problems, newProblem(0, "excluded_plans", item, "ambiguous service plan of %s: it names %s; use the service name or ID",
 				s.label(), joinOr(labels, "and")))
@@ -287,7 +287,7 @@ func (b *builder) spelling(text string) int32 {
 	}
 	text = strings.Clone(text)
 	i := int32(len(b.custSpell))
-	b.custSpell = append(b.custSpell, custSpelling{text: text, valid: IsGUID(text), cust: -1})
+	b.custSpell = append(b.custSpell, custSpelling{text: text, valid: client.IsGUID(text), cust: -1})
 	b.custSpellIdx[text] = i
 	return i
 }

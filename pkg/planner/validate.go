@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"slices"
 	"strings"
 	"unicode"
@@ -26,32 +27,10 @@ func fieldProblem(v string) string {
 	return ""
 }
 
-// IsGUID reports whether s is a GUID in its 36-character form, such as
-// 0c39d6d5-c70d-4c55-bc02-f620844f3fd1, in either case.
-func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // userProblem reports why u (trimmed, not empty) is neither a user object ID nor a
 // plausible user principal name, or "".
 func userProblem(u string) string {
-	if IsGUID(u) {
+	if client.IsGUID(u) {
 		return ""
 	}
 	switch u[0] {

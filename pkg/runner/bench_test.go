@@ -13,11 +13,12 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/report"
 )
 
-// instantPoster answers every update 201 at once.
-type instantPoster struct{}
+// instantApplier applies every change at once, as a 201 after one attempt.
+type instantApplier struct{}
 
-func (instantPoster) UpdateLicenses(_ context.Context, _, _ string, u client.LicenseUpdate) (*client.LicenseUpdate, *client.Response, error) {
-	return &u, &client.Response{StatusCode: 201, RequestID: "req", CorrelationID: "corr", Attempts: 1}, nil
+func (instantApplier) Apply(_ context.Context, _ client.Change, call *client.Call) (client.Applied, error) {
+	call.StatusCode, call.RequestID, call.CorrelationID, call.Attempts = 201, "req", "corr", 1
+	return client.Applied{}, nil
 }
 
 // heapSink discards results and samples the live heap once, at the last row.
@@ -62,7 +63,7 @@ func BenchmarkRun(b *testing.B) {
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
 				sink := &heapSink{last: plan.NumRows()}
-				if _, err := Run(context.Background(), plan, instantPoster{}, nil, sink, Config{}); err != nil {
+				if _, err := Run(context.Background(), plan, instantApplier{}, sink, Config{}); err != nil {
 					b.Fatal(err)
 				}
 				retained = (float64(sink.heap) - float64(ms.HeapAlloc)) / float64(plan.NumRows())

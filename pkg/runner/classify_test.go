@@ -12,34 +12,27 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/planner"
 )
 
-func sentState() *sendState {
-	st := &sendState{run: context.Background()}
-	st.consulted.Store(true)
-	st.granted.Store(true)
-	return st
-}
-
 func TestClassify(t *testing.T) {
-	u := planner.Update{Customer: "c1", User: "u@x", LicenseGroup: "group1", Rows: []int{0, 1}}
-	resp := func(status, attempts int) *client.Response {
-		return &client.Response{StatusCode: status, RequestID: "req-1", CorrelationID: "corr-1", Attempts: attempts}
+	ch := planner.Change{Change: client.Change{Customer: "c1", User: "u@x", Group: "group1"}, Rows: []int{0, 1}}
+	located := ch
+	located.UsageLocation = "DE"
+	call := func(status, attempts int) *client.Call {
+		return &client.Call{Kind: client.Write, Response: client.Response{StatusCode: status, RequestID: "req-1", CorrelationID: "corr-1", Attempts: attempts}}
 	}
-	unsent := &sendState{run: context.Background()}
-	unsent.consulted.Store(true)
-	refused := &sendState{run: context.Background()}
-	refused.consulted.Store(true)
-	refused.refused.Store(true)
-	apiErr := &client.APIError{Op: "update licenses", StatusCode: 400, Code: "60012",
+	apiErr := &client.APIError{Op: "update licenses", StatusCode: 400, Code: "60012", Reason: client.ReasonNoSeats,
 		Description: "We're sorry, out of licenses", RequestID: "req-1", Attempts: 1}
-	unauthorized := &client.APIError{Op: "update licenses", StatusCode: 401, Code: "800001",
+	unauthorized := &client.APIError{Op: "update licenses", StatusCode: 401, Code: "800001", Reason: client.ReasonUnauthorized,
 		Description: "Partner token missing", RequestID: "req-1", Attempts: 1}
+	noMFA := &client.APIError{Op: "update licenses", StatusCode: 401, Code: "900421", Reason: client.ReasonMFARequired,
+		Description: "Multi-factor authentication is required", RequestID: "req-1", Attempts: 1}
+	throttled := &client.ThrottleError{APIError: client.APIError{StatusCode: 429, Attempts: 5}, RetryAfter: 57 * time.Second}
 
 	tests := []struct {
 		name        string
-		body        *client.LicenseUpdate
-		resp        *client.Response
+		ch          planner.Change
+		applied     client.Applied
+		call        *client.Call
 		err         error
-		st          *sendState
 		reqCause    error
 		kind        kind
 		status      int
@@ -48,53 +41,64 @@ func TestClassify(t *testing.T) {
 		msgContains []string
 		stop        error // sentinel the outcome must stop the run with; nil for none
 	}{
-		{name: "success", body: &client.LicenseUpdate{}, resp: resp(201, 1), st: sentState(),
-			kind: kindSucceeded, status: 201, attempts: 1},
-		{name: "success with warnings", resp: resp(201, 2), st: sentState(),
-			body: &client.LicenseUpdate{LicenseWarnings: []client.LicenseWarning{
-				{Code: "W1", Message: "plan depends on another", ServicePlans: []string{"EXCHANGE_S_STANDARD"}}}},
-			kind: kindSucceeded, status: 201, attempts: 2,
+		{name: "success", call: call(201, 1), kind: kindSucceeded, status: 201, attempts: 1},
+		{name: "success with warnings", call: call(201, 2),
+			applied: client.Applied{Warnings: []string{"W1: plan depends on another [EXCHANGE_S_STANDARD]"}},
+			kind:    kindSucceeded, status: 201, attempts: 2,
 			msgContains: []string{"warning W1: plan depends on another [EXCHANGE_S_STANDARD]"}},
-		{name: "api error", resp: resp(400, 1), err: fmt.Errorf("wrapped: %w", apiErr), st: sentState(),
+		{name: "success that set the usage location", ch: located, call: call(201, 1),
+			applied: client.Applied{UsageLocationSet: true, Warnings: []string{"W2: w"}},
+			kind:    kindSucceeded, status: 201, attempts: 1, msgContains: []string{"usage location set to DE; warning W2: w"}},
+		{name: "api error: the reason first", call: call(400, 1), err: fmt.Errorf("wrapped: %w", apiErr),
 			kind: kindFailed, status: 400, code: "60012", attempts: 1,
-			msgContains: []string{"We're sorry, out of licenses"}},
-		{name: "unauthorized stops the run", resp: resp(401, 1), err: unauthorized, st: sentState(),
+			msgContains: []string{"no free seat: We're sorry, out of licenses"}},
+		{name: "unauthorized stops the run", call: call(401, 1), err: unauthorized,
 			kind: kindFailed, status: 401, code: "800001", attempts: 1,
 			msgContains: []string{"Partner token missing"}, stop: ErrCredentialsRejected},
-		{name: "throttled to the end", resp: resp(429, 5), st: sentState(),
-			err:  &client.ThrottleError{APIError: client.APIError{StatusCode: 429, Attempts: 5}, RetryAfter: 57 * time.Second},
+		{name: "a token without MFA stops the run", call: call(401, 1), err: noMFA,
+			kind: kindFailed, status: 401, code: "900421", attempts: 1,
+			msgContains: []string{"token lacks multi-factor authentication"}, stop: ErrCredentialsRejected},
+		{name: "throttled to the end", call: call(429, 5), err: throttled,
 			kind: kindFailed, status: 429, attempts: 5,
 			msgContains: []string{"rate limit exceeded", "5 attempts", "57s"}},
-		{name: "no answer", resp: resp(503, 3), st: sentState(),
+		{name: "no answer", call: call(503, 3),
 			err:  &client.TransportError{Op: "update licenses", Attempts: 3, Err: errors.New("connection reset by peer")},
 			kind: kindFailed, status: 0, attempts: 3,
 			msgContains: []string{"no answer after 3 attempts: connection reset by peer"}},
-		{name: "no token before the first attempt", resp: resp(0, 0), st: unsent,
+		{name: "no token before the first attempt", call: call(0, 0),
 			err:  &client.AuthError{Op: "update licenses", Err: errors.New("invalid_grant")},
 			kind: kindNotSent, stop: ErrCredentialsRejected},
-		{name: "no token before a retry", resp: resp(503, 1), st: sentState(),
+		{name: "no token before a retry", call: call(503, 1),
 			err:  &client.AuthError{Op: "update licenses", Attempts: 1, Err: errors.New("invalid_grant")},
 			kind: kindFailed, status: 503, attempts: 1, msgContains: []string{"invalid_grant"}, stop: ErrCredentialsRejected},
-		{name: "refused by the pacer", resp: resp(0, 0), st: refused, err: fmt.Errorf("update licenses: %w", errNotSent),
+		{name: "stopped before the first attempt", call: call(0, 0), err: fmt.Errorf("update licenses: %w", client.ErrNotSent),
 			kind: kindNotSent},
-		{name: "never granted", resp: resp(0, 0), st: unsent, err: context.Canceled, reqCause: errAborted,
+		{name: "stopped while waiting to retry a 429, which was not applied", call: call(429, 1),
+			err: fmt.Errorf("update licenses: %w", client.ErrNotSent), kind: kindNotSent, status: 429, attempts: 1},
+		{name: "cancelled before it was sent", call: call(0, 0), err: context.Canceled, reqCause: errAborted,
 			kind: kindNotSent},
-		{name: "aborted in flight", resp: resp(0, 1), st: sentState(), err: context.Canceled, reqCause: errAborted,
+		{name: "aborted in flight", call: call(0, 1), err: context.Canceled, reqCause: errAborted,
 			kind: kindUnknown, attempts: 1,
 			msgContains: []string{"outcome unknown", "cancelled by abort", "resume will send it again"}},
-		{name: "drain timeout in flight", resp: resp(0, 2), st: sentState(), err: context.Canceled, reqCause: errDrainTimeout,
+		{name: "drain timeout in flight", call: call(0, 2), err: context.Canceled, reqCause: errDrainTimeout,
 			kind: kindUnknown, attempts: 2, msgContains: []string{"outcome unknown", "drain timeout (30s)"}},
-		{name: "answer arrived before the abort", resp: resp(400, 1), st: sentState(), err: apiErr, reqCause: errAborted,
+		{name: "answer arrived before the abort", call: call(400, 1), err: apiErr, reqCause: errAborted,
 			kind: kindFailed, status: 400, code: "60012", attempts: 1},
-		{name: "rejected by the client before sending", resp: resp(0, 0), st: &sendState{run: context.Background()},
+		{name: "refused by the backend before sending", call: call(0, 0),
 			err:  errors.New("update licenses: nothing to assign or remove for user u@x"),
 			kind: kindFailed, msgContains: []string{"nothing to assign or remove"}},
-		{name: "other error", resp: resp(0, 1), st: sentState(), err: errors.New("decode answer: bad json"),
+		{name: "other error", call: call(0, 1), err: errors.New("decode answer: bad json"),
 			kind: kindFailed, attempts: 1, msgContains: []string{"decode answer: bad json"}},
+		{name: "rollback unwritable: not sent, the run stops", call: call(0, 0),
+			err:  fmt.Errorf("%w: %w", errRollbackUnwritable, errors.New("no space left on device")),
+			kind: kindNotSent, stop: ErrOutputUnwritable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := classify(u, tt.body, tt.resp, tt.err, tt.st, tt.reqCause, 30*time.Second)
+			if tt.ch.Rows == nil {
+				tt.ch = ch
+			}
+			o := classify(tt.ch, tt.applied, tt.call, tt.err, tt.reqCause, 30*time.Second)
 			if o.kind != tt.kind {
 				t.Errorf("kind = %v, want %v", o.kind, tt.kind)
 			}
@@ -138,6 +142,13 @@ func TestStopError(t *testing.T) {
 	want := "not sent: credentials rejected (401 800001: Partner token missing); resume with new credentials"
 	if m := se.notSentMessage(); m != want {
 		t.Errorf("notSentMessage = %q, want %q", m, want)
+	}
+	// A token without multi-factor authentication says so, and what to do.
+	noMFA := &client.APIError{StatusCode: 401, Code: "900421", Reason: client.ReasonMFARequired, Description: "AADSTS50076"}
+	want = "credentials rejected (401 900421: the access token lacks multi-factor authentication; " +
+		"sign in again with MFA to get a new refresh token); resume with new credentials"
+	if m := credentialsStop(apiSummary(noMFA), noMFA).Error(); m != want {
+		t.Errorf("MFA stop = %q, want %q", m, want)
 	}
 	out := outputStop(errors.New("write results.csv: no space left on device"))
 	if !errors.Is(out, ErrOutputUnwritable) || !strings.HasPrefix(out.notSentMessage(), "not sent: output unwritable") {

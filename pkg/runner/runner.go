@@ -204,23 +204,25 @@ func (r *run) watch(cancelReq context.CancelCauseFunc, finished <-chan struct{})
 	}
 }
 
-// dispatch starts one worker per Change while the run goes on, then hands the
-// collector the Changes never started, and closes results once every worker is done.
+// dispatch starts one worker per Change while the run goes on, taking the customers in
+// turn (see planner.Plan.ChangeOrder), then hands the collector the Changes never
+// started, and closes results once every worker is done.
 func (r *run) dispatch(results chan<- outcome) {
 	defer close(results)
 	var g errgroup.Group
 	g.SetLimit(r.cfg.Concurrency)
-	n := r.plan.NumChanges()
+	order := r.plan.ChangeOrder()
 	i := 0
-	for ; i < n && r.runCtx.Err() == nil; i++ {
-		idx, ch := i, r.plan.Change(i)
+	for ; i < len(order) && r.runCtx.Err() == nil; i++ {
+		idx := int(order[i])
+		ch := r.plan.Change(idx)
 		g.Go(func() error {
 			results <- r.send(idx, ch)
 			return nil
 		})
 	}
-	for ; i < n; i++ {
-		results <- outcome{change: r.plan.Change(i), kind: kindNotSent}
+	for ; i < len(order); i++ {
+		results <- outcome{change: r.plan.Change(int(order[i])), kind: kindNotSent}
 	}
 	_ = g.Wait() // workers return no errors: outcomes go through results
 }

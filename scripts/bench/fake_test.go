@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
@@ -58,7 +59,7 @@ func TestDirectory(t *testing.T) {
 }
 
 func TestFakeCommand(t *testing.T) {
-	fake, err := newFake(fakeConfig{Write: limit{RPS: 20, Burst: 5}})
+	fake, err := newPCFake(fakeConfig{Write: limit{RPS: 20, Burst: 5}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,5 +97,50 @@ PASS`
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("parseBenchLines = %+v, want %+v", got, want)
+	}
+}
+
+func TestGraphUsers(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.csv")
+	data := "User,sku,Customer\nann@a.com,E3,t1\nbob@b.com,E3,\nann@a.com,E5,t1\nANN@a.com,E3,t2\n"
+	if err := os.WriteFile(in, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, err := graphUsers(in, "t0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(tenant string) []string {
+		var out []string
+		for _, u := range users[tenant] {
+			out = append(out, u.UserPrincipalName)
+		}
+		return out
+	}
+	if !slices.Equal(names("t1"), []string{"ann@a.com"}) || !slices.Equal(names("t0"), []string{"bob@b.com"}) || !slices.Equal(names("t2"), []string{"ANN@a.com"}) {
+		t.Errorf("users by tenant = %v", users)
+	}
+	if a, b := users["t1"][0], users["t2"][0]; a.ID != b.ID || a.ID == "" || a.UsageLocation != "US" {
+		t.Errorf("one name in two tenants: %+v and %+v; want the same stable ID and usage location US", a, b)
+	}
+}
+
+func TestGraphFakeLimits(t *testing.T) {
+	f, err := newGraphFake(fakeConfig{API: "graph", Tenants: []string{"7e5f1a2b-8c9d-4e0f-a1b2-000000000001"}, Write: limit{RPS: 10, Burst: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := f.(graphServed)
+	if got, want := g.Limits().Writes, writeBudget(10, 10); got != want || want.Window != time.Second {
+		t.Errorf("write budget %+v, want %+v (10 a second)", got, want)
+	}
+	if err := f.setLimit("write", 5, 10); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.Limits().Writes; got.Limit != 10 || got.Window != 2*time.Second {
+		t.Errorf("write budget after setLimit(write, 5, 10) = %+v, want 10 per 2 s", got)
+	}
+	if err := f.setLimit("read", 5, 5); err == nil {
+		t.Error("setLimit(read) on Graph = nil, want an error: Graph's reads are not limited that way")
 	}
 }

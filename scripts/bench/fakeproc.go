@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulkassign/bulkassign/pkg/client/graphfake"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
 
@@ -79,17 +80,28 @@ func (f *fakeProc) SetLimit(budget string, rps float64, burst int) error {
 	return err
 }
 
-// Stats returns the fake's counters.
+// Stats returns the counters of a Partner Center fake.
 func (f *fakeProc) Stats() (pcfake.Stats, error) {
+	var s pcfake.Stats
+	return s, f.stats(&s)
+}
+
+// GraphStats returns the counters of a Graph fake.
+func (f *fakeProc) GraphStats() (graphfake.Stats, error) {
+	var s graphfake.Stats
+	return s, f.stats(&s)
+}
+
+// stats decodes the fake's counters into v.
+func (f *fakeProc) stats(v any) error {
 	line, err := f.command("stats")
 	if err != nil {
-		return pcfake.Stats{}, err
+		return err
 	}
-	var s pcfake.Stats
-	if err := json.Unmarshal([]byte(line), &s); err != nil {
-		return pcfake.Stats{}, fmt.Errorf("fake stats: %w", err)
+	if err := json.Unmarshal([]byte(line), v); err != nil {
+		return fmt.Errorf("fake stats: %w", err)
 	}
-	return s, nil
+	return nil
 }
 
 // Conns returns how many TCP connections the fake has accepted.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
+	"github.com/bulkassign/bulkassign/pkg/job"
 	"github.com/bulkassign/bulkassign/samples"
 )
 
@@ -24,13 +25,21 @@ const fakeUnits = 100_000_000
 
 // fakeConfig is what the child process serves. It travels as JSON in -serve.
 type fakeConfig struct {
+	// API is the API the fake plays: "" for Partner Center (pcfake), "graph" for
+	// Microsoft Graph (graphfake; see newGraphFake).
+	API     string        `json:"api,omitempty"`
 	Latency time.Duration `json:"latency,omitempty"` // every answer's latency (no jitter)
 	// All, Read and Write are the fake's rate limits: on every call
 	// (pcfake.WithRateLimit), on reads and on writes (WithReadRateLimit,
-	// WithWriteRateLimit); a zero RPS is no limit.
+	// WithWriteRateLimit); a zero RPS is no limit. For Graph, All is
+	// graphfake.WithRateLimit and Write the write budget per app and tenant
+	// (graphfake.WithWriteLimit, Burst writes per Burst/RPS seconds); Read is not used.
 	All   limit `json:"all"`
 	Read  limit `json:"read"`
 	Write limit `json:"write"`
+	// Tenants are Graph's customer tenants (Input's rows name theirs in a customer
+	// column, else the first).
+	Tenants []string `json:"tenants,omitempty"`
 	// Input, when set, makes the users of this input file the customer's users
 	// (pcfake.UsersOfInputCSV, each made with MakeUser). Users, when above their
 	// number, adds generated users (pcfake.GenerateUsers) up to that many in all, the
@@ -63,7 +72,13 @@ func serveFake(config string) error {
 	if err := json.Unmarshal([]byte(config), &cfg); err != nil {
 		return fmt.Errorf("read the configuration: %w", err)
 	}
-	fake, err := newFake(cfg)
+	var fake served
+	var err error
+	if cfg.API == job.APIGraph {
+		fake, err = newGraphFake(cfg)
+	} else {
+		fake, err = newPCFake(cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -85,8 +100,35 @@ func serveFake(config string) error {
 	return srv.Close()
 }
 
+// served is a fake the child process serves: its handler, a way to change one of its
+// rate limits, and its counters.
+type served interface {
+	http.Handler
+	setLimit(budget string, rps float64, burst int) error
+	stats() any
+}
+
+// pcServed is pcfake as served.
+type pcServed struct{ *pcfake.Server }
+
+func (f pcServed) stats() any { return f.Stats() }
+
+func (f pcServed) setLimit(budget string, rps float64, burst int) error {
+	switch budget {
+	case "all":
+		f.SetRateLimit(rps, burst)
+	case "read":
+		f.SetReadRateLimit(rps, burst)
+	case "write":
+		f.SetWriteRateLimit(rps, burst)
+	default:
+		return fmt.Errorf("unknown budget %q", budget)
+	}
+	return nil
+}
+
 // fakeCommand obeys one command line and returns its answer.
-func fakeCommand(fake *pcfake.Server, ln *countingListener, line string) string {
+func fakeCommand(fake served, ln *countingListener, line string) string {
 	f := strings.Fields(line)
 	switch {
 	case len(f) == 4 && f[0] == "limit":
@@ -95,21 +137,14 @@ func fakeCommand(fake *pcfake.Server, ln *countingListener, line string) string 
 		if err := errors.Join(err1, err2); err != nil {
 			return "error " + err.Error()
 		}
-		switch f[1] {
-		case "all":
-			fake.SetRateLimit(rps, burst)
-		case "read":
-			fake.SetReadRateLimit(rps, burst)
-		case "write":
-			fake.SetWriteRateLimit(rps, burst)
-		default:
-			return fmt.Sprintf("error unknown budget %q", f[1])
+		if err := fake.setLimit(f[1], rps, burst); err != nil {
+			return "error " + err.Error()
 		}
 		return "ok"
 	case len(f) == 1 && f[0] == "conns":
 		return strconv.FormatInt(ln.accepted.Load(), 10)
 	case len(f) == 1 && f[0] == "stats":
-		b, err := json.Marshal(fake.Stats())
+		b, err := json.Marshal(fake.stats())
 		if err != nil {
 			return "error " + err.Error()
 		}
@@ -118,9 +153,10 @@ func fakeCommand(fake *pcfake.Server, ln *countingListener, line string) string 
 	return fmt.Sprintf("error unknown command %q", line)
 }
 
-// newFake builds the fake cfg describes: the sample catalogue with fakeUnits of every
-// SKU for pcfake.DefaultCustomerID, its users, its limits and latency.
-func newFake(cfg fakeConfig) (*pcfake.Server, error) {
+// newPCFake builds the Partner Center cfg describes: the sample catalogue with
+// fakeUnits of every SKU for pcfake.DefaultCustomerID, its users, its limits and
+// latency.
+func newPCFake(cfg fakeConfig) (served, error) {
 	skus, err := pcfake.LoadCatalogue(bytes.NewReader(samples.Catalogue))
 	if err != nil {
 		return nil, err
@@ -150,7 +186,11 @@ func newFake(cfg fakeConfig) (*pcfake.Server, error) {
 	if cfg.Write.RPS > 0 {
 		opts = append(opts, pcfake.WithWriteRateLimit(cfg.Write.RPS, cfg.Write.Burst))
 	}
-	return pcfake.New(opts...)
+	f, err := pcfake.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return pcServed{f}, nil
 }
 
 // directory is the customer's user list: the users of the input file (if any) and

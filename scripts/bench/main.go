@@ -29,7 +29,7 @@
 //     goodput over the limit, whole run and after 10 s, and the share of 429s.
 //   - settle: the same with the limit lowered to 10/s mid-run: time to settle.
 //   - overhead: no pace, no latency: updates/s the tool drives, CPU, allocations and
-//     bytes per update, and BenchmarkRequestPath (go test -bench in scripts/bench).
+//     bytes per update, and BenchmarkRequestPath (go test -bench in pkg/runner).
 //   - planning: `bulkassign plan --read-users=false` of 1,000,000 rows: wall time and
 //     peak RSS, and the ratio over reading the file with encoding/csv alone (A/B).
 //   - listing: a listing of 1,000,000 users decoded through the Partner Center
@@ -38,15 +38,18 @@
 //   - directory: 100,000 rows against 1,000,000 users: plan time, memory and reads.
 //   - scale: 1,000, 10,000 and 100,000 rows at --rate 2000: time against rows/rate,
 //     and the live heap while rows are sent.
-//
-// The Graph rows of issue 14 come once the Graph backend is part of pkg/job.
+//   - graph-ceiling: Microsoft Graph (graphfake in the child process) limits writes to
+//     10/s per tenant, below the 20/s Graph publishes and the tool paces at: writes/s
+//     over that limit and the share of 429s.
+//   - graph-tenants: a run over 10 customer tenants against 10 sequential runs of one
+//     customer each.
 //
 // A failed measure (the tool panicked, a row did not succeed) is a row saying so; the
 // other measures still run and the bench exits 1.
 //
 // The go test benchmarks beside it, for where the time goes:
 //
-//	go test -run '^$' -bench '^BenchmarkRequestPath$' -benchmem -benchtime 20000x ./scripts/bench
+//	go test -run '^$' -bench '^BenchmarkRequestPath$' -benchmem -benchtime 20000x ./pkg/runner
 //	go test -run '^$' -bench . -benchmem ./pkg/planner/                      # the planner's phases
 //	go test -run '^$' -bench BenchmarkUsersPage -benchmem ./pkg/client/partnercenter/  # the users-page decoder
 package main
@@ -114,6 +117,9 @@ var measureFuncs = map[string]func(context.Context, *options) (*measured, error)
 	"lookups":   measureLookups,
 	"directory": measureDirectory,
 	"scale":     measureScale,
+
+	"graph-ceiling": measureGraphCeiling,
+	"graph-tenants": measureGraphTenants,
 }
 
 // run runs the selected measures in order and prints the table.

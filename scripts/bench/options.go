@@ -9,7 +9,8 @@ import (
 )
 
 // measureNames are the measures in the order they run and print.
-var measureNames = []string{"pacing", "ceiling", "settle", "overhead", "planning", "listing", "lookups", "directory", "scale"}
+var measureNames = []string{"pacing", "ceiling", "settle", "overhead", "planning", "listing", "lookups", "directory", "scale",
+	"graph-ceiling", "graph-tenants"}
 
 // sizes are how large each measure's job is: the full bench's sizes are those the
 // targets are stated for; -quick runs every measure at a size that takes seconds, so
@@ -30,6 +31,9 @@ type sizes struct {
 	dirRows     int           // directory: rows of the file
 	dirUsers    int           // directory: users in the directory
 	scaleRows   []int         // scale: rows of each run
+	graphRows   int           // graph-ceiling: rows of the run
+	tenants     int           // graph-tenants: customer tenants
+	tenantRows  int           // graph-tenants: rows of each tenant
 }
 
 var fullSizes = sizes{
@@ -42,6 +46,8 @@ var fullSizes = sizes{
 	smallRows: 50, smallDir: 300_000,
 	dirRows: 100_000, dirUsers: 1_000_000,
 	scaleRows: []int{1_000, 10_000, 100_000},
+	graphRows: 1200,
+	tenants:   10, tenantRows: 200,
 }
 
 var quickSizes = sizes{
@@ -54,6 +60,8 @@ var quickSizes = sizes{
 	smallRows: 50, smallDir: 20_000,
 	dirRows: 5_000, dirUsers: 50_000,
 	scaleRows: []int{500, 1_000, 4_000},
+	graphRows: 150,
+	tenants:   10, tenantRows: 20,
 }
 
 // options are the bench's settings.

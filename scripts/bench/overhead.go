@@ -96,7 +96,7 @@ func measureOverhead(ctx context.Context, o *options) (*measured, error) {
 }
 
 var benchDescriptions = map[string]string{
-	"transport=pcfake": "runner + pacing + Partner Center backend + result CSV writer against pcfake's in-process Transport (the fake's handler and ledger included)",
+	"transport=pcfake": "runner + pacer + Partner Center backend + result CSV writer against pcfake's in-process Transport (the fake's handler and ledger included)",
 	"transport=fixed":  "the same with a transport that returns a canned 201 (the tool's own cost)",
 }
 
@@ -108,12 +108,12 @@ type benchResult struct {
 
 // requestPathCommand is how BenchmarkRequestPath is run.
 func requestPathCommand(benchtime string) string {
-	return "go test -run '^$' -bench '^BenchmarkRequestPath$' -benchmem -benchtime " + benchtime + " ./scripts/bench"
+	return "go test -run '^$' -bench '^BenchmarkRequestPath$' -benchmem -benchtime " + benchtime + " ./pkg/runner"
 }
 
 // runRequestPathBenchmark runs BenchmarkRequestPath and reads its lines.
 func runRequestPathBenchmark(ctx context.Context, o *options) ([]benchResult, error) {
-	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkRequestPath$", "-benchmem", "-benchtime", o.benchtime, "-count", "1", "./scripts/bench"}
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkRequestPath$", "-benchmem", "-benchtime", o.benchtime, "-count", "1", "./pkg/runner"}
 	logf("   go %s", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.moduleRoot

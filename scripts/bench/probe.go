@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/job"
 )
 
 // probeResult is what a probe prints on standard output, as JSON.
@@ -72,7 +73,7 @@ func probeCSV(path string) (probeResult, error) {
 // client.User), paced by nothing, keeping nothing but counts.
 func probeListing(ctx context.Context, baseURL, customer string) (probeResult, error) {
 	unlimited := client.Budget{Rate: client.Unlimited, Burst: 1}
-	sess, err := connect(ctx, baseURL, client.PacingConfig{Read: unlimited, Write: unlimited}, nil)
+	sess, err := connect(ctx, job.APIPartnerCenter, baseURL, client.PacingConfig{Read: unlimited, Write: unlimited}, nil)
 	if err != nil {
 		return probeResult{}, err
 	}

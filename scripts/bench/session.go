@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
@@ -22,10 +24,12 @@ import (
 const benchToken = "bench-access-token"
 
 // toolRun is one `bulkassign run --customer <the fake's> --base-url <the fake>` with
-// the access token set: the flags that differ from the defaults are the fields.
+// the credentials set: the flags that differ from the defaults are the fields.
 type toolRun struct {
+	api         string // --api; "" for Partner Center
+	customer    string // --customer; "" for pcfake.DefaultCustomerID
 	input       []byte
-	rate        float64 // --rate; client.Unlimited for no pace at all
+	rate        float64 // --rate; client.Unlimited for no pace at all; 0 for Graph's default
 	burst       int     // --burst (below 1: 1)
 	readRate    float64 // --read-rate; 0 for the default (50), client.Unlimited for none
 	concurrency int     // --concurrency
@@ -42,23 +46,43 @@ type toolResult struct {
 	total time.Duration // from Connect to the end of the run, plan included
 }
 
-// pacing is the pacing `bulkassign run --rate R --burst B [--read-rate Q]` sets.
+// pacing is the pacing `bulkassign run [--api A] --rate R --burst B [--read-rate Q]`
+// sets; with --api graph and no --rate, Graph's own per-tenant budget.
 func (t toolRun) pacing() client.PacingConfig {
-	p := job.DefaultPacing(job.APIPartnerCenter)
-	p.Write = client.Budget{Rate: t.rate, Burst: max(t.burst, 1)}
+	api := cmp.Or(t.api, job.APIPartnerCenter)
+	p := job.DefaultPacing(api)
+	if api != job.APIGraph || t.rate > 0 {
+		p.Write = client.Budget{Rate: t.rate, Burst: max(t.burst, 1)}
+	}
 	if t.readRate > 0 {
 		p.Read.Rate = t.readRate
 	}
 	return p
 }
 
-// connect signs in to the fake at baseURL as `bulkassign` does with
-// PARTNER_CENTER_ACCESS_TOKEN and --base-url set.
-func connect(ctx context.Context, baseURL string, pacing client.PacingConfig, rec *recorder) (*job.Session, error) {
+// credentials are the sign-in settings for the fake at baseURL: Partner Center's
+// access token (PARTNER_CENTER_ACCESS_TOKEN), or for Graph the secure application
+// model against the local Graph's token endpoint (a token per customer tenant).
+func credentials(api, baseURL string) signin.Settings {
+	if api != job.APIGraph {
+		return signin.Settings{AccessToken: signin.Secret(benchToken)}
+	}
+	return signin.Settings{
+		ClientID:     "bench-app",
+		ClientSecret: signin.Secret("bench-client-secret"),
+		TenantID:     graphPartnerTenant,
+		RefreshToken: signin.Secret("bench-refresh-token"),
+		TokenURL:     strings.TrimSuffix(baseURL, "/") + "/{tenant}/oauth2/v2.0/token",
+	}
+}
+
+// connect signs in to the fake at baseURL as `bulkassign` does with --api and
+// --base-url set and the credentials in its environment.
+func connect(ctx context.Context, api, baseURL string, pacing client.PacingConfig, rec *recorder) (*job.Session, error) {
 	s := job.Settings{
-		API:         job.APIPartnerCenter,
+		API:         api,
 		BaseURL:     baseURL,
-		Credentials: signin.Settings{AccessToken: signin.Secret(benchToken)},
+		Credentials: credentials(api, baseURL),
 		Pacing:      pacing,
 	}
 	if rec != nil {
@@ -85,7 +109,7 @@ func runTool(ctx context.Context, baseURL, dir string, t toolRun) (res *toolResu
 		}
 	}()
 	start := time.Now()
-	sess, err := connect(ctx, baseURL, t.pacing(), t.rec)
+	sess, err := connect(ctx, t.api, baseURL, t.pacing(), t.rec)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +121,7 @@ func runTool(ctx context.Context, baseURL, dir string, t toolRun) (res *toolResu
 	cfg := job.RunConfig{
 		PlanConfig: job.PlanConfig{
 			Input:           job.NewInput("input.csv", t.input),
-			Customer:        pcfake.DefaultCustomerID,
+			Customer:        cmp.Or(t.customer, pcfake.DefaultCustomerID),
 			Shortfall:       planner.ShortfallAbort,
 			ReadUsers:       true,
 			ReadConcurrency: 8,

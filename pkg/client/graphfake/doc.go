@@ -29,11 +29,12 @@
 // consumedUnits and servicePlans [{servicePlanId, servicePlanName,
 // provisioningStatus, appliesTo}]. It has users (WithUsers, AddUsers): object ID
 // (a GUID), userPrincipalName, displayName, usageLocation, accountEnabled; only those
-// exist. Each user holds SKUs by one or more paths: directly (assignLicense,
-// WithHolder) or through a group (WithGroupHolder), each path with its disabled
-// plans. assignedLicenses lists each SKU held once, a plan disabled only if every path
-// disables it; licenseAssignmentStates lists one entry per path (assignedByGroup null
-// for the direct one). consumedUnits moves with every assignment and removal: a user
+// exist (deleted users, WithDeletedUsers, only in their own listing). Each user
+// holds SKUs by one or more paths: directly (assignLicense, WithHolder) or through
+// a group (WithGroupHolder), each path with its disabled plans. assignedLicenses
+// lists each SKU held once, a plan disabled only if every path disables it;
+// licenseAssignmentStates lists one entry per path (assignedByGroup null for the
+// direct one). consumedUnits moves with every assignment and removal: a user
 // holding a SKU by any path takes one unit. The units a catalogue lists as consumed
 // belong to no user the fake knows.
 //
@@ -45,7 +46,8 @@
 //	assignLicense                      Directory Writers, User Administrator, License Administrator
 //	GET subscribedSkus                 Directory Readers, Global Reader, User Administrator, License Administrator
 //	GET users, users/{id}, $count,     Directory Readers, Global Reader, User Administrator
-//	    users/{id}/licenseDetails      (and License Administrator WithLicenseAdminCanListUsers)
+//	    users/{id}/licenseDetails,     (and License Administrator WithLicenseAdminCanListUsers)
+//	    deleted users
 //	PATCH users/{id}                   User Administrator, License Administrator
 //
 // Global Administrator may do everything. See
@@ -81,6 +83,13 @@
 // the host the request named, or WithBaseURL's). See
 // https://learn.microsoft.com/graph/paging and
 // https://learn.microsoft.com/graph/aad-advanced-queries.
+//
+// GET /v1.0/directory/deletedItems/microsoft.graph.user answers the tenant's deleted
+// users (WithDeletedUsers) as GET /users answers its users: the same $select (with
+// deletedDateTime too), $top, $filter and @odata.nextLink, @odata.context
+// ".../$metadata#directory/deletedItems/microsoft.graph.user", the same roles and
+// cost. A deleted user holds no license and no other path finds it. See
+// https://learn.microsoft.com/graph/api/directory-deleteditems-list.
 //
 // GET /v1.0/users/$count (ConsistencyLevel: eventual required; $filter allowed)
 // answers the number as text/plain. GET /v1.0/users/{user} answers one user

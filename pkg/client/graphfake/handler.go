@@ -201,7 +201,9 @@ func (s *Server) handle(rt route, o *op) *result {
 	case kindSkus:
 		return s.getSkus(o)
 	case kindUsers:
-		return s.listUsers(o)
+		return s.listUsers(o, false)
+	case kindDeleted:
+		return s.listUsers(o, true)
 	case kindCount:
 		return s.countUsers(o)
 	case kindUser:

@@ -28,6 +28,7 @@ var userProps = []string{
 	"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
 	"officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id",
 	"accountEnabled", "usageLocation", "assignedLicenses", "licenseAssignmentStates",
+	"deletedDateTime",
 }
 
 var defaultUserProps = userProps[:11]

@@ -19,6 +19,7 @@ const (
 	kindAssign
 	kindLicenseDetails
 	kindBatch
+	kindDeleted
 )
 
 // GDAP roles, as the permissions reference names them; see
@@ -61,6 +62,10 @@ func unknownSegment(segs []string) string {
 		return segs[2]
 	case len(segs) > 1 && strings.EqualFold(segs[0], "subscribedSkus"):
 		return segs[1]
+	case len(segs) > 2 && strings.EqualFold(segs[0], "directory") && strings.EqualFold(segs[1], "deletedItems"):
+		return segs[2]
+	case len(segs) > 1 && strings.EqualFold(segs[0], "directory"):
+		return segs[1]
 	}
 	return segs[0]
 }
@@ -93,6 +98,11 @@ func (s *Server) resolve(method, path string, query url.Values) (route, func(ids
 		}
 	case len(segs) == 1 && is(0, "users"):
 		rt = route{kind: kindUsers, cost: cost{ru: 2}, roles: readUsers}
+		if method != http.MethodGet {
+			return rt, notAllowed
+		}
+	case deletedPath(segs):
+		rt = route{kind: kindDeleted, cost: cost{ru: 2}, roles: readUsers}
 		if method != http.MethodGet {
 			return rt, notAllowed
 		}

@@ -41,6 +41,9 @@ type Stats struct {
 	UserListings int
 	UserLookups  int
 	UserPages    int
+	// DeletedPages counts pages of GET /directory/deletedItems/microsoft.graph.user
+	// answered 200 (also counted in UserPages).
+	DeletedPages int
 	SkuReads     int // GET /subscribedSkus answered 200
 	InFlight     int // HTTP requests being served now
 	MaxInFlight  int // the most served at once
@@ -195,6 +198,8 @@ func (s *Server) countResult(rt route, o *op, res *result) {
 		st.UserListings++
 	case "filter":
 		st.UserLookups++
+	case "deleted":
+		st.DeletedPages++
 	}
 	if res.listing != "" {
 		st.UserPages++

@@ -17,6 +17,7 @@ type tenant struct {
 	skus           map[string]*sku  // by lower-cased skuId
 	users          map[string]*user // by lower-cased ID and user principal name
 	list           []*user          // in the order added, for GET /users
+	deleted        []*user          // deleted users, in the order added (WithDeletedUsers)
 	roles          map[string]bool  // lower-cased role names; nil: every role
 	consentRefused bool
 }
@@ -33,8 +34,9 @@ func (k *sku) id() string { return k.item.SkuID }
 // The map is replaced, never changed, so that past keeps earlier states intact.
 type user struct {
 	User
-	licenses map[string][]grant
-	past     []snapshot // earlier states WithReadLag may still show, oldest first
+	licenses  map[string][]grant
+	past      []snapshot // earlier states WithReadLag may still show, oldest first
+	deletedAt time.Time  // when a deleted user was deleted; zero for the others
 }
 
 // grant is one path by which a user holds a SKU: directly (group "") or through a
@@ -93,6 +95,9 @@ func (t *tenant) addUsers(users []User) error {
 		}
 		if strings.TrimSpace(u.UserPrincipalName) == "" {
 			return fmt.Errorf("user %d (%s) has no user principal name", i+1, u.ID)
+		}
+		if t.deletedUser(u.ID) != nil {
+			return fmt.Errorf("user %d (%s): the ID is a deleted user's", i+1, u.ID)
 		}
 		if u.UsageLocation != "" && !validCountry(u.UsageLocation) {
 			return fmt.Errorf("user %d (%s): usage location %q is not an ISO 3166-1 alpha-2 code", i+1, u.ID, u.UsageLocation)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // metadata is the prefix of Graph's @odata.context values.
@@ -74,14 +75,19 @@ func (s *Server) parseUsersQuery(o *op, raw bool) (usersQuery, *result) {
 	return uq, nil
 }
 
-// listUsers answers GET /users: one page of the tenant's users (those the filter
-// matches), in the order they were added.
-func (s *Server) listUsers(o *op) *result {
+// listUsers answers GET /users, or with deleted GET
+// /directory/deletedItems/microsoft.graph.user: one page of the tenant's users (or
+// deleted users) that the filter matches, in the order they were added.
+func (s *Server) listUsers(o *op, deleted bool) *result {
 	uq, bad := s.parseUsersQuery(o, false)
 	if bad != nil {
 		return bad
 	}
-	key := queryKey(o.query)
+	key, context := queryKey(o.query), "users"
+	if deleted {
+		// A $skiptoken of one listing is not valid for the other.
+		key, context = "deleted|"+key, "directory/deletedItems/microsoft.graph.user"
+	}
 	offset := 0
 	if uq.token != "" {
 		off, ok := s.readSkipToken(o.who.tenant, key, uq.token)
@@ -93,8 +99,12 @@ func (s *Server) listUsers(o *op) *result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[strings.ToLower(o.who.tenant)]
+	source := t.list
+	if deleted {
+		source = t.deleted
+	}
 	var matches []*user
-	for _, u := range t.list {
+	for _, u := range source {
 		if uq.filter == nil || uq.filter.matches(u) {
 			matches = append(matches, u)
 		}
@@ -104,7 +114,7 @@ func (s *Server) listUsers(o *op) *result {
 
 	var b bytes.Buffer
 	b.WriteString(`{"@odata.context":`)
-	b.Write(encodeJSON(metadata + "users" + selection(o.query, uq.props)))
+	b.Write(encodeJSON(metadata + context + selection(o.query, uq.props)))
 	if uq.count {
 		b.WriteString(`,"@odata.count":` + strconv.Itoa(len(matches)))
 	}
@@ -122,6 +132,8 @@ func (s *Server) listUsers(o *op) *result {
 	b.WriteString("]}")
 	res := &result{status: http.StatusOK, body: b.Bytes()}
 	switch {
+	case deleted:
+		res.listing = "deleted"
 	case uq.token != "":
 		res.listing = "next"
 	case uq.filter != nil:
@@ -218,6 +230,11 @@ func (t *tenant) userProp(u *user, v state, p string) any {
 		return t.assigned(v.licenses)
 	case "licenseAssignmentStates":
 		return t.states(v.licenses)
+	case "deletedDateTime":
+		if u.deletedAt.IsZero() {
+			return nil
+		}
+		return u.deletedAt.UTC().Format(time.RFC3339)
 	}
 	return nil
 }

@@ -149,14 +149,24 @@ func (b *Backend) LookupUsers(ctx context.Context, customer string, names []stri
 
 // ListUsers lists the customer's users (or, with deleted, its deleted users) 500 a page.
 func (b *Backend) ListUsers(ctx context.Context, customer string, deleted bool, page func([]client.User) error) error {
-	_, err := b.listUserPages(ctx, customer, DefaultUserPageSize, maxUserPages, deleted, func(us []User) error {
+	_, err := listPages(ctx, b.Client, customer, DefaultUserPageSize, maxUserPages, deleted, func(us []listedUser) error {
 		out := make([]client.User, len(us))
-		for i := range us {
-			out[i] = neutralUser(&us[i])
+		for i, u := range us {
+			out[i] = client.User{ID: strings.TrimSpace(u.ID), PrincipalName: strings.TrimSpace(u.UserPrincipalName),
+				UsageLocation: strings.TrimSpace(u.UsageLocation), State: strings.TrimSpace(u.State)}
 		}
 		return page(out)
 	})
 	return err
+}
+
+// listedUser is a user of a listing as a plan reads it: only the fields it uses are
+// decoded.
+type listedUser struct {
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	UsageLocation     string `json:"usageLocation"`
+	State             string `json:"state"`
 }
 
 // neutralUser is a Partner Center user in the neutral vocabulary.

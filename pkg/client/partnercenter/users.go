@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
@@ -42,14 +41,6 @@ var (
 	errRepeatedNextLink = errors.New("next page link repeats an earlier page")
 	errTooManyPages     = errors.New("too many pages")
 )
-
-// userPage is one page of GET .../users.
-type userPage struct {
-	TotalCount int         `json:"totalCount"`
-	Items      []User      `json:"items"`
-	Links      *pageLinks  `json:"links,omitempty"`
-	Attributes *Attributes `json:"attributes,omitempty"`
-}
 
 // pageLinks are a paged collection's links; only next matters.
 type pageLinks struct {
@@ -101,9 +92,11 @@ func (c *Client) allUsers(ctx context.Context, customerID string, pageSize, maxP
 // page's users as the page arrives, in the order the API lists them. pageSize 0 asks for
 // DefaultUserPageSize (500) users a page; a negative size is an error. Each page is
 // decoded on its own and nothing of it is kept once page returns, so that listing a
-// directory of a million users holds one page at a time; page may keep the slice it is
-// given. page is called from the caller's goroutine, never for a page that failed to
-// arrive or decode; it may be called with an empty slice.
+// directory of a million users holds a page and the next at a time; page may keep the
+// slice it is given. The next page is requested as soon as this page's link to it is
+// read, so that its round trip overlaps the decoding and handling of this one. page is
+// called from the caller's goroutine, never for a page that failed to arrive or
+// decode; it may be called with an empty slice.
 //
 // Each answer's links.next names the next page: a URI relative to /v1 (resolved against
 // {base}/v1/), an absolute path "/v1/..." or a full URL on the API's own scheme and
@@ -117,8 +110,9 @@ func (c *Client) allUsers(ctx context.Context, customerID string, pageSize, maxP
 // The returned *Response is that of the last page requested (the failing page on an
 // error), except Attempts, which counts the attempts of all pages; the typed errors
 // (*APIError, *TransportError...) count the failing page's attempts only. An error that
-// page returns stops the listing before any further request and is returned wrapped
-// as "list users: page N: ...", so that errors.Is and errors.As find it. On any error
+// page returns stops the listing (the page requested ahead is abandoned) and is
+// returned wrapped as "list users: page N: ...", so that errors.Is and errors.As find
+// it. On any error
 // the pages already handed to page are all the caller has: it must treat the listing
 // as incomplete.
 //
@@ -129,73 +123,7 @@ func (c *Client) ListUsersPages(ctx context.Context, customerID string, pageSize
 
 // listUserPages is ListUsersPages following at most maxPages pages.
 func (c *Client) listUserPages(ctx context.Context, customerID string, pageSize, maxPages int, deleted bool, handle func([]User) error) (*client.Response, error) {
-	op := opListUsers
-	resp := &client.Response{CorrelationID: c.core.CorrelationID()}
-	if handle == nil {
-		return resp, fmt.Errorf("%s: no page function", op)
-	}
-	if err := checkSegment("customer ID", customerID); err != nil {
-		return resp, fmt.Errorf("%s: %w", op, err)
-	}
-	switch {
-	case pageSize < 0:
-		return resp, fmt.Errorf("%s: page size %d: must not be negative (0 means %d)", op, pageSize, DefaultUserPageSize)
-	case pageSize == 0:
-		pageSize = DefaultUserPageSize
-	}
-	u := c.core.Endpoint("v1/customers/" + url.PathEscape(customerID) + "/users")
-	q := url.Values{"size": {strconv.Itoa(pageSize)}}
-	if deleted {
-		q.Set("filter", deletedUsersFilter)
-	}
-	u.RawQuery = q.Encode()
-	next := client.Request{Op: op, Method: http.MethodGet, URL: u}
-
-	seen := map[[sha256.Size]byte]bool{callKey(next): true}
-	attempts := 0
-	for page := 1; ; page++ {
-		call := &client.Call{Kind: client.Read}
-		ans, err := c.do(ctx, next, call)
-		pageResp := &call.Response
-		attempts += pageResp.Attempts
-		pageResp.Attempts = attempts
-		if err != nil {
-			return pageResp, err
-		}
-		// A fresh page each time, with room for a page of the usual size so that decoding
-		// does not grow the slice: the items of earlier pages are the callback's to keep
-		// or drop, and nothing here refers to them or to their bodies.
-		p := userPage{Items: make([]User, 0, min(pageSize, DefaultUserPageSize))}
-		if err := client.DecodeJSON(fmt.Sprintf("%s: page %d", op, page), pageResp, ans.Body, &p); err != nil {
-			return pageResp, err
-		}
-		if p.Items == nil {
-			p.Items = []User{}
-		}
-		if err := handle(p.Items); err != nil {
-			return pageResp, fmt.Errorf("%s: page %d: %w", op, page, err)
-		}
-		if p.Links == nil || p.Links.Next == nil {
-			return pageResp, nil
-		}
-		// A link's problems name the page and the request that returned the link, never
-		// the link itself: its query and headers carry the continuation.
-		pageErr := func(err error) error {
-			return fmt.Errorf("%s: page %d: %w (%s)", op, page, err, idsText(pageResp.RequestID, c.core.CorrelationID()))
-		}
-		if page >= maxPages {
-			return pageResp, pageErr(fmt.Errorf("%w: still a next page after %d", errTooManyPages, maxPages))
-		}
-		next, err = c.nextCall(op, p.Links.Next)
-		if err != nil {
-			return pageResp, pageErr(err)
-		}
-		key := callKey(next)
-		if seen[key] {
-			return pageResp, pageErr(errRepeatedNextLink)
-		}
-		seen[key] = true
-	}
+	return listPages(ctx, c, customerID, pageSize, maxPages, deleted, handle)
 }
 
 // nextCall turns a next page link into the call that fetches the page.

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // generatedUserDomain is the domain GenerateUsers uses when given none.
@@ -41,19 +43,10 @@ func MakeUser(name string) User {
 // objectIDOf is the object ID of a user known by name: name itself when it is a GUID,
 // else a version 5 UUID of the lower-cased name.
 func objectIDOf(name string) string {
-	if isGUID(name) {
+	if client.IsGUID(name) {
 		return name
 	}
 	return uuid.NewSHA1(userNamespace, []byte(strings.ToLower(name))).String()
-}
-
-// isGUID reports whether s is a GUID in its usual form, 8-4-4-4-12 hexadecimal digits.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
 }
 
 // AddUsers adds users to a customer's user list from now on, as WithUsers does at
@@ -111,7 +104,7 @@ func (s *Server) addUsers(customerID string, users []User) error {
 // change a listed or remembered user (under s.mu), not a new made-up one (madeUp).
 func (c *customer) findUser(seg string, b behaviour) (u *User, madeUp bool) {
 	if c.users == nil {
-		if b.objectIDLookupsOnly && !isGUID(seg) {
+		if b.objectIDLookupsOnly && !client.IsGUID(seg) {
 			return nil, false
 		}
 		if u := c.madeUp[strings.ToLower(objectIDOf(seg))]; u != nil {

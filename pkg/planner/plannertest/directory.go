@@ -31,6 +31,7 @@ type Directory struct {
 	deleted map[string][]client.User
 	errs    map[string]error
 	reads   map[string]*Reads
+	indexes map[string]*userIndex // of users, made when first needed; nil entries are stale
 }
 
 // Reads counts the reads of one customer.
@@ -61,6 +62,7 @@ func (d *Directory) Set(customerID string, users ...client.User) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.users[strings.ToLower(customerID)] = users
+	delete(d.indexes, strings.ToLower(customerID))
 }
 
 // SetDeleted gives one customer its deleted users.
@@ -136,17 +138,19 @@ func (d *Directory) LookupUsers(ctx context.Context, customerID string, names []
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	key := strings.ToLower(customerID)
+	users, x := d.users[key], d.index(key)
+	var found []int
+	for _, n := range names {
+		found = x.find(found, users, strings.TrimSpace(n), !d.NoNameLookups)
+	}
+	slices.Sort(found)
 	var out []client.User
-	for _, u := range d.users[strings.ToLower(customerID)] {
-		for _, n := range names {
-			n = strings.TrimSpace(n)
-			if strings.EqualFold(n, u.ID) || !d.NoNameLookups && strings.EqualFold(n, u.PrincipalName) {
-				u.LicensesKnown = true
-				u.Licenses = slices.Clone(u.Licenses)
-				out = append(out, u)
-				break
-			}
-		}
+	for _, i := range slices.Compact(found) {
+		u := users[i]
+		u.LicensesKnown = true
+		u.Licenses = slices.Clone(u.Licenses)
+		out = append(out, u)
 	}
 	return out, nil
 }
@@ -200,10 +204,9 @@ func (d *Directory) UserLicenses(ctx context.Context, customerID, userID string)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, u := range d.users[strings.ToLower(customerID)] {
-		if strings.EqualFold(u.ID, userID) {
-			return slices.Clone(u.Licenses), nil
-		}
+	key := strings.ToLower(customerID)
+	if found := d.index(key).find(nil, d.users[key], userID, false); len(found) > 0 {
+		return slices.Clone(d.users[key][found[0]].Licenses), nil
 	}
 	return nil, fmt.Errorf("fake directory: user %s not found", userID)
 }

@@ -13,7 +13,7 @@ type GenConfig struct {
 	// Rows is the number of data rows.
 	Rows int
 	// Customers fills the customer column, row by row in turn; with none the file has no
-	// customer column and relies on --customer.
+	// customer column and relies on the default customer.
 	Customers []string
 	// Seed makes the file reproducible.
 	Seed uint64
