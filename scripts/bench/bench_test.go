@@ -2,8 +2,11 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // timeline makes answers at a steady rate per second from from to to, each with
@@ -102,25 +105,6 @@ func TestFitLine(t *testing.T) {
 	}
 }
 
-func TestSteadyRate(t *testing.T) {
-	// 100/s for 10 s while the pace was low, then 1,000/s for 10 s with the pace far above.
-	att := append(timeline(0, 10*time.Second, 100, 201), timeline(10*time.Second, 20*time.Second, 1000, 201)...)
-	pace := make([]float64, 200)
-	for i := range pace {
-		pace[i] = 100
-		if i >= 100 {
-			pace[i] = 1e6
-		}
-	}
-	r, from, ok := steadyRate(att, pace)
-	if !ok || from != 10*time.Second || math.Abs(r-1000) > 20 {
-		t.Errorf("steadyRate = %.0f/s from %v, %v; want 1000/s from 10s", r, from, ok)
-	}
-	if _, _, ok := steadyRate(att, pace[:100]); ok {
-		t.Error("steadyRate found a steady state while the pace never left the rate achieved")
-	}
-}
-
 func TestQuarterMedians(t *testing.T) {
 	m := memSamples{live: []uint64{1, 9, 2, 2, 3, 3, 4, 100}}
 	if got, want := m.quarterMedians(), [4]uint64{9, 2, 3, 100}; got != want {
@@ -128,17 +112,47 @@ func TestQuarterMedians(t *testing.T) {
 	}
 }
 
-func TestAtLeastAtMost(t *testing.T) {
-	if got := atLeast(0.99, 0.97); got[:3] != "met" {
-		t.Errorf("atLeast(0.99, 0.97) = %q", got)
+func TestFitLineNeedsTwoSizes(t *testing.T) {
+	if a, _ := fitLine([]float64{5, 5}, []float64{5.1, 5.2}); !math.IsNaN(a) {
+		t.Errorf("fitLine over one x = slope %v, want NaN", a)
 	}
-	if got := atLeast(0.6, 0.9); got[:10] != "**missed**" {
-		t.Errorf("atLeast(0.6, 0.9) = %q", got)
+	if got := within(math.NaN(), 1, 0.02); !strings.HasPrefix(got, "**missed**") {
+		t.Errorf("within(NaN, 1, 0.02) = %q, want missed", got)
 	}
-	if got := atMost(3, 2); got[:10] != "**missed**" {
-		t.Errorf("atMost(3, 2) = %q", got)
+}
+
+func TestGoodputAfter(t *testing.T) {
+	att := append(timeline(0, 10*time.Second, 5, 201), timeline(10*time.Second, 20*time.Second, 20, 201)...)
+	att = append(att, attempt{at: 15 * time.Second, status: 429})
+	sortAttempts(att)
+	r, ok := goodputAfter(att, 10*time.Second)
+	if !ok || math.Abs(r-20) > 0.5 {
+		t.Errorf("goodputAfter 10 s = %.2f/s, %v; want about 20/s (the 429 not counted)", r, ok)
 	}
-	if got := thousands(1234567); got != "1,234,567" {
-		t.Errorf("thousands = %q", got)
+	if _, ok := goodputAfter(att, 30*time.Second); ok {
+		t.Error("goodputAfter past the last answer reports a rate")
+	}
+}
+
+func TestRecorderWrites(t *testing.T) {
+	r := newRecorder()
+	r.observe(client.Attempt{Kind: client.Read, StatusCode: 200})
+	r.observe(client.Attempt{Kind: client.Write, StatusCode: 201}) // before the mark: the plan's
+	r.mark()
+	r.mark() // twice: the first counts
+	r.observe(client.Attempt{Kind: client.Read, StatusCode: 200})
+	r.observe(client.Attempt{Kind: client.Write, StatusCode: 429})
+	r.observe(client.Attempt{Kind: client.Write, StatusCode: 201})
+	w := r.writes()
+	if len(w) != 2 || w[0].status != 429 || w[1].status != 201 {
+		t.Fatalf("writes = %+v, want the 429 and the 201 after the mark", w)
+	}
+	if w[0].at < 0 || w[1].at < w[0].at {
+		t.Errorf("writes' times %v, %v: want counted from the mark, in order", w[0].at, w[1].at)
+	}
+	select {
+	case <-r.marked:
+	default:
+		t.Error("mark did not close marked")
 	}
 }
