@@ -144,7 +144,9 @@ func (m *Main) plan(ctx context.Context, args []string) (err error) {
 	plan, err := sess.Plan(ctx, m.planConfig(&f, in, out))
 	if plan != nil {
 		sum.CorrelationID = sess.Backend.CorrelationID()
-		fillPlanSummary(sum, plan)
+		if f.summaryJSON != "" {
+			fillPlanSummary(sum, plan) // a line at a time: only when asked for
+		}
 		out.plan(plan)
 	}
 	if err != nil {

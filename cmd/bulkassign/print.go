@@ -113,8 +113,8 @@ func (p *printer) plan(plan *planner.Plan) {
 func (p *printer) skipped(plan *planner.Plan) {
 	var finals []report.Result
 	for i := range plan.NumRows() {
-		if r := plan.Row(i); r.Status == planner.StatusSkipped {
-			finals = append(finals, r.Result())
+		if plan.Status(i) == planner.StatusSkipped {
+			finals = append(finals, plan.Row(i).Outcome())
 		}
 	}
 	if len(finals) == 0 {

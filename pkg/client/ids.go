@@ -2,8 +2,9 @@ package client
 
 // IsGUID reports whether s is a GUID in its 36-character form, such as
 // 0c39d6d5-c70d-4c55-bc02-f620844f3fd1, in either case. It looks each byte up in a
-// table of 256 entries, without a branch per kind of character.
-func IsGUID(s string) bool {
+// table of 256 entries, without a branch per kind of character, and takes bytes as
+// well as a string, so that a caller holding bytes need not copy them.
+func IsGUID[T string | []byte](s T) bool {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}

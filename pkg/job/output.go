@@ -62,11 +62,15 @@ func (o *outputs) resume(ctx context.Context) error {
 		return err
 	}
 	in := o.cfg.Input
-	now := report.Manifest{Input: in.Name, InputSHA256: in.SHA256(), Customer: o.cfg.Customer, API: o.api}
+	sum, err := in.SHA256()
+	if err != nil {
+		return err
+	}
+	now := report.Manifest{Input: in.Name, InputSHA256: sum, Customer: o.cfg.Customer, API: o.api}
 	var keys map[int]string
 	if m.Format == 0 || m.InputSHA256 != now.InputSHA256 {
 		// The lines are compared one by one; the count goes in the message.
-		if keys, err = planner.RowKeys(ctx, in.Reader(), o.cfg.Customer); err != nil {
+		if keys, err = rowKeys(ctx, in, o.cfg.Customer); err != nil {
 			keys = map[int]string{}
 		}
 		now.InputRows = len(keys)
@@ -123,8 +127,22 @@ func (o *outputs) create(plan *planner.Plan) error {
 	}
 	o.file = f
 	in := o.cfg.Input
-	return report.WriteManifest(o.path, report.Manifest{Input: in.Name, InputSHA256: in.SHA256(),
+	sum, err := in.SHA256()
+	if err != nil {
+		return err
+	}
+	return report.WriteManifest(o.path, report.Manifest{Input: in.Name, InputSHA256: sum,
 		InputRows: plan.NumRows() + plan.Resumed, Customer: o.cfg.Customer, API: o.api})
+}
+
+// rowKeys is planner.RowKeys of the input in.
+func rowKeys(ctx context.Context, in *Input, customer string) (map[int]string, error) {
+	r, err := in.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return planner.RowKeys(ctx, r, customer)
 }
 
 // rollbackWriter is the run's rollback writer: nil without a rollback, else one that

@@ -1,61 +1,10 @@
 package job
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io"
-	"os"
 
 	"github.com/bulkassign/bulkassign/pkg/planner"
 )
-
-// Input is the input CSV, read into memory once: it is planned, fingerprinted and
-// (for a simulation) read again, and may come from standard input.
-type Input struct {
-	Name string // the path as given, or "-" for standard input
-	data []byte
-}
-
-// ReadInput reads the input at path ("-": r, standard input). A missing file, a
-// directory or an unreadable file is an error naming the path.
-func ReadInput(path string, stdin io.Reader) (*Input, error) {
-	if path == "-" {
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read input from standard input: %w", err)
-		}
-		return &Input{Name: path, data: b}, nil
-	}
-	st, err := os.Stat(path)
-	switch {
-	case os.IsNotExist(err):
-		return nil, fmt.Errorf("open input %s: no such file", path)
-	case err != nil:
-		return nil, fmt.Errorf("open input: %w", err)
-	case st.IsDir():
-		return nil, fmt.Errorf("open input %s: is a directory, not a CSV file", path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("open input: %w", err)
-	}
-	return &Input{Name: path, data: b}, nil
-}
-
-// NewInput is an input of the given bytes, for tests and benchmarks.
-func NewInput(name string, data []byte) *Input { return &Input{Name: name, data: data} }
-
-// Reader returns a reader of the whole input.
-func (in *Input) Reader() io.Reader { return bytes.NewReader(in.data) }
-
-// SHA256 is the input's fingerprint: the lower-case hex SHA-256 of its bytes.
-func (in *Input) SHA256() string {
-	sum := sha256.Sum256(in.data)
-	return hex.EncodeToString(sum[:])
-}
 
 // PlanConfig is what a plan is made from.
 type PlanConfig struct {
@@ -91,7 +40,7 @@ func (s *Session) Plan(ctx context.Context, cfg PlanConfig) (*planner.Plan, erro
 		seedOpts := opts
 		seedOpts.Shortfall = planner.ShortfallPartial
 		seedOpts.UsageLocation = ""
-		seedPlan, err := planner.Build(ctx, cfg.Input.Reader(), s.sim, seedOpts)
+		seedPlan, err := buildFrom(ctx, cfg.Input, s.sim, seedOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -102,5 +51,15 @@ func (s *Session) Plan(ctx context.Context, cfg PlanConfig) (*planner.Plan, erro
 	if cfg.ReadUsers {
 		opts.Users = s.Backend
 	}
-	return planner.Build(ctx, cfg.Input.Reader(), s.Backend, opts)
+	return buildFrom(ctx, cfg.Input, s.Backend, opts)
+}
+
+// buildFrom plans the input in with planner.Build.
+func buildFrom(ctx context.Context, in *Input, cat planner.Catalogue, opts planner.Options) (*planner.Plan, error) {
+	r, err := in.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return planner.Build(ctx, r, cat, opts)
 }

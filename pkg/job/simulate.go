@@ -111,7 +111,7 @@ func (sim *Simulation) SeedFrom(ctx context.Context, api, customer string, input
 	}
 	seed := Seed{Customers: []string{customer}, Users: map[string][]string{}}
 	for _, in := range inputs {
-		p, err := planner.Build(ctx, in.Reader(), m, planner.Options{DefaultCustomer: customer, Shortfall: planner.ShortfallPartial})
+		p, err := buildFrom(ctx, in, m, planner.Options{DefaultCustomer: customer, Shortfall: planner.ShortfallPartial})
 		var inputErr *planner.InputError
 		if errors.As(err, &inputErr) {
 			continue

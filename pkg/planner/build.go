@@ -206,7 +206,7 @@ func (b *builder) warnUnmatchedNames() {
 	var guid, upn bool
 	for i := range b.rows.len() {
 		r := b.rows.at(i)
-		if client.IsGUID(string(b.users.bytes(r.user, r.userLen))) {
+		if client.IsGUID(b.users.bytes(r.user, r.userLen)) {
 			guid = true
 		} else {
 			upn = true

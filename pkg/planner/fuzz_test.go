@@ -127,6 +127,9 @@ func checkFuzzRows(t *testing.T, p *planner.Plan, lines int) {
 			t.Fatalf("row %d at line %d after line %d, in a %d-line file", i, r.Line, prev, lines)
 		}
 		prev = r.Line
+		if st := p.Status(i); st != r.Status {
+			t.Fatalf("row %d: Status %q, Row's %q", i, st, r.Status)
+		}
 		if r.User == "" || !utf8.ValidString(r.User) || bytes.IndexByte([]byte(r.User), 0) >= 0 || len(r.User) > 1024 {
 			t.Fatalf("row %d has user %q", i, r.User)
 		}

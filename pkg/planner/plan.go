@@ -277,17 +277,25 @@ func (p *Plan) ChangesPerGroup() map[string]int {
 func (p *Plan) Counts() map[Status]int {
 	m := make(map[Status]int, 3)
 	for i := range p.rows.len() {
-		r := p.rows.at(i)
-		switch {
-		case r.flags&flagsSkip != 0:
-			m[StatusSkipped]++
-		case r.update < 0 && p.UsersRead && r.noop():
-			m[StatusUnchanged]++
-		default:
-			m[StatusPlanned]++
-		}
+		m[p.statusOf(p.rows.at(i))]++
 	}
 	return m
+}
+
+// Status is the status of row i (0 <= i < NumRows()), Row(i).Status, told from the
+// row's flags without building the row.
+func (p *Plan) Status(i int) Status {
+	return p.statusOf(p.rows.at(i))
+}
+
+func (p *Plan) statusOf(r *rowRec) Status {
+	switch {
+	case r.flags&flagsSkip != 0:
+		return StatusSkipped
+	case r.update < 0 && p.UsersRead && r.noop():
+		return StatusUnchanged
+	}
+	return StatusPlanned
 }
 
 // SkuNames maps each lower-cased product SKU ID of the plan's catalogues to its name.

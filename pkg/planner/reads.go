@@ -100,6 +100,11 @@ type customerReads struct {
 	distinct []int32 // the name groups whose name no earlier group of the customer has
 	estimate int
 
+	// upn says, for each group of distinct, whether its name is a principal name (not an
+	// object ID); missing and missingUPN count those no user took yet.
+	upn                 map[int32]bool
+	missing, missingUPN int
+
 	// byID and byName say whether the file names some of the customer's users by object
 	// ID, and some by principal name: a listed user is looked up only by the keys the
 	// file uses, one hash lookup each.
@@ -117,14 +122,17 @@ func newCustomerReads(b *builder, c int32, upds []int32) *customerReads {
 	r.costs.LookupReads = max(r.costs.LookupReads, 1)
 	r.costs.PageSize = max(r.costs.PageSize, 1)
 	r.names = newNameIndex(&b.rows, &b.users, len(upds), func(k int) int32 { return r.head[upds[k]] })
+	r.upn = make(map[int32]bool)
 	for k, u := range upds {
 		if r.firstOfName(k) {
 			r.distinct = append(r.distinct, u)
 			h := b.rows.at(int(r.head[u]))
-			if client.IsGUID(string(b.users.bytes(h.user, h.userLen))) {
-				r.byID = true
-			} else {
-				r.byName = true
+			isID := client.IsGUID(b.users.bytes(h.user, h.userLen))
+			r.byID, r.byName = r.byID || isID, r.byName || !isID
+			r.upn[u] = !isID
+			r.missing++
+			if !isID {
+				r.missingUPN++
 			}
 		}
 	}
@@ -323,17 +331,10 @@ func (r *customerReads) missingNames(upnOnly bool) int {
 }
 
 func (r *customerReads) missingLocked(upnOnly bool) int {
-	n := 0
-	for _, u := range r.distinct {
-		if r.b.updUser[u] != 0 {
-			continue
-		}
-		h := r.b.rows.at(int(r.head[u]))
-		if !upnOnly || !client.IsGUID(string(r.b.users.bytes(h.user, h.userLen))) {
-			n++
-		}
+	if upnOnly {
+		return r.missingUPN
 	}
-	return n
+	return r.missing
 }
 
 // found counts the distinct names found.
@@ -369,6 +370,12 @@ func (r *customerReads) match(usr *client.User) error {
 				rec = i + 1
 			}
 			r.b.updUser[row.update] = rec
+			if upn, ok := r.upn[row.update]; ok {
+				r.missing--
+				if upn {
+					r.missingUPN--
+				}
+			}
 		}
 	}
 	return nil

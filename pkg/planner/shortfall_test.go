@@ -95,7 +95,7 @@ func TestBuildShortfallPartial(t *testing.T) {
 	}
 	for i, w := range want {
 		r := p.Row(i)
-		if r.Status != w.status || r.Reason != w.reason || r.Change != w.change {
+		if r.Status != w.status || p.Status(i) != w.status || r.Reason != w.reason || r.Change != w.change {
 			t.Errorf("row %d (line %d) = %q %q change %d; want %q %q change %d", i, r.Line, r.Status, r.Reason, r.Change, w.status, w.reason, w.change)
 		}
 	}

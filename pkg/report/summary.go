@@ -42,6 +42,7 @@ type Summary struct {
 	SkuNames map[string]string `json:"-"`
 
 	lines     lineTable
+	skuOf     map[skuCells]uint32 // a row's SKU cells -> the number of its label
 	skus      labels
 	customers labels
 	states    labels // statuses, known ones first: a lineState's status is an index here
@@ -72,9 +73,9 @@ func (s *Summary) Add(r Result) {
 		}
 	}
 	next := lineState{
-		status:   uint8(min(s.states.id(string(r.Status)), 255)),
-		sku:      s.skus.id(s.skuLabel(r)),
-		customer: s.customers.id(text(r.Customer)),
+		status:   uint8(min(s.states.rawID(string(r.Status), strings.Clone), 255)),
+		sku:      s.skuID(r),
+		customer: s.customers.rawID(r.Customer, text),
 	}
 	if prev := s.lines.get(r.Line); prev.status != 0 {
 		s.count(prev, -1)
@@ -126,6 +127,23 @@ func (s *Summary) Rows() int {
 	return n
 }
 
+// skuCells are the cells of a result that its SKU label comes from.
+type skuCells struct{ id, sku, remove string }
+
+// skuID is the number of the row's SKU label, worked out once per spelling.
+func (s *Summary) skuID(r Result) uint32 {
+	k := skuCells{r.SkuID, r.Sku, r.RemoveSku}
+	if n, ok := s.skuOf[k]; ok {
+		return n
+	}
+	if s.skuOf == nil {
+		s.skuOf = make(map[skuCells]uint32)
+	}
+	n := s.skus.id(s.skuLabel(r))
+	s.skuOf[k] = n
+	return n
+}
+
 // skuLabel names the row's SKU: by its product name when SkuNames knows its ID (so
 // that one SKU written three ways counts once), else as written.
 func (s *Summary) skuLabel(r Result) string {
@@ -163,6 +181,20 @@ func (s *Summary) skuName(id string) string {
 type labels struct {
 	names []string          // number-1 -> the first spelling
 	index map[string]uint32 // folded -> number
+	raw   map[string]uint32 // a value as given -> number (see rawID)
+}
+
+// rawID is id(clean(v)), worked out once per value as given.
+func (l *labels) rawID(v string, clean func(string) string) uint32 {
+	if n, ok := l.raw[v]; ok {
+		return n
+	}
+	if l.raw == nil {
+		l.raw = make(map[string]uint32)
+	}
+	n := l.id(clean(v))
+	l.raw[v] = n
+	return n
 }
 
 // id returns label's number, giving it the next one when it is new.

@@ -57,8 +57,10 @@ func (x *userIndex) find(out []int, users []client.User, name string, byName boo
 	get := func(m map[string]int32, kind string) {
 		if i, ok := m[key]; ok {
 			out = append(out, int(i))
-			for _, j := range x.more[kind+key] {
-				out = append(out, int(j))
+			if len(x.more) > 0 { // only when some key was taken twice
+				for _, j := range x.more[kind+key] {
+					out = append(out, int(j))
+				}
 			}
 		}
 	}
