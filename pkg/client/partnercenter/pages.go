@@ -3,6 +3,7 @@ package partnercenter
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,12 +16,6 @@ import (
 // the backend decodes (only the fields a plan uses).
 type page[T any] struct {
 	Items []T        `json:"items"`
-	Links *pageLinks `json:"links,omitempty"`
-}
-
-// pageLinksOnly is a page decoded for its next link alone, to fetch the next page
-// while this one's items are decoded.
-type pageLinksOnly struct {
 	Links *pageLinks `json:"links,omitempty"`
 }
 
@@ -65,21 +60,33 @@ func listPages[T any](ctx context.Context, c *Client, customerID string, pageSiz
 			return pageResp, f.err
 		}
 		pageOp := fmt.Sprintf("%s: page %d", op, n)
-		var links pageLinksOnly
-		if err := client.DecodeJSON(pageOp, pageResp, f.ans.Body, &links); err != nil {
-			return pageResp, err
+		p := page[T]{Items: make([]T, 0, min(pageSize, DefaultUserPageSize))}
+		items, rawLinks, walked := pageParts(f.ans.Body)
+		switch {
+		case !walked:
+			// Not a page the walk reads: decoded whole, for its error or its items.
+			if err := client.DecodeJSON(pageOp, pageResp, f.ans.Body, &p); err != nil {
+				return pageResp, err
+			}
+		default:
+			for _, raw := range rawLinks {
+				if err := client.DecodeJSON(pageOp, pageResp, raw, &p.Links); err != nil {
+					return pageResp, err
+				}
+			}
 		}
-		more := links.Links != nil && links.Links.Next != nil
+		more := p.Links != nil && p.Links.Next != nil
 		if more {
-			req, err := c.nextPage(op, n, maxPages, links.Links.Next, pageResp, seen)
+			req, err := c.nextPage(op, n, maxPages, p.Links.Next, pageResp, seen)
 			if err != nil {
 				return pageResp, err
 			}
 			next = fetch(req)
 		}
-		p := page[T]{Items: make([]T, 0, min(pageSize, DefaultUserPageSize))}
-		if err := client.DecodeJSON(pageOp, pageResp, f.ans.Body, &p); err != nil {
-			return pageResp, err
+		for _, raw := range items { // none unless walked
+			if err := decodeItems(raw, &p.Items); err != nil {
+				return pageResp, fmt.Errorf("%s: decode the users (request ID %s): %w", pageOp, pageResp.RequestID, err)
+			}
 		}
 		if p.Items == nil {
 			p.Items = []T{}
@@ -137,4 +144,13 @@ func (c *Client) nextPage(op string, n, maxPages int, l *link, resp *client.Resp
 	}
 	seen[key] = true
 	return req, nil
+}
+
+// decodeItems decodes a page's items: the lean users of a plan's listing by
+// decodeListedUsers, others by encoding/json.
+func decodeItems[T any](raw []byte, items *[]T) error {
+	if lean, ok := any(items).(*[]listedUser); ok {
+		return decodeListedUsers(raw, lean)
+	}
+	return json.Unmarshal(raw, items)
 }
