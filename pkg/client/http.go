@@ -1,20 +1,16 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/oauth2"
 )
 
 // Version is bulkassign's version, sent in the User-Agent header.
@@ -285,99 +281,6 @@ func (c *Client) waitError(ctx context.Context, req Request, call *Call, err err
 func (c *Client) canceled(ctx context.Context, req Request, call *Call) error {
 	return &canceledError{op: req.Op, requestID: call.RequestID, correlationID: c.correlationID,
 		attempts: call.Attempts, err: context.Cause(ctx)}
-}
-
-// token asks the token source for an access token and remembers it for scrubbing.
-func (c *Client) token(ctx context.Context, tenant string) (*oauth2.Token, error) {
-	t, err := c.ts.Token(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	if t == nil || t.AccessToken == "" {
-		return nil, errors.New("the token source returned an empty access token")
-	}
-	c.mu.Lock()
-	c.lastToken = t.AccessToken
-	c.mu.Unlock()
-	return t, nil
-}
-
-// knownSecrets returns the secrets the client knows, for scrubbing.
-func (c *Client) knownSecrets() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.lastToken == "" {
-		return nil
-	}
-	return []string{c.lastToken}
-}
-
-// newRequest builds one attempt's request with every header.
-func (c *Client) newRequest(ctx context.Context, req Request, requestID string, token *oauth2.Token) (*http.Request, error) {
-	var body io.Reader
-	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
-	}
-	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-	h := hr.Header
-	for k, vs := range req.Header {
-		for _, v := range vs {
-			h.Add(k, v)
-		}
-	}
-	for k, vs := range c.headers {
-		h[k] = append([]string(nil), vs...)
-	}
-	token.SetAuthHeader(hr)
-	h.Set("Accept", "application/json")
-	h.Set(c.requestIDHdr, requestID)
-	if c.correlHdr != "" {
-		h.Set(c.correlHdr, c.correlationID)
-	}
-	h.Set("User-Agent", c.userAgent)
-	if req.Body != nil {
-		h.Set("Content-Type", "application/json")
-		hr.ContentLength = int64(len(req.Body))
-	}
-	return hr, nil
-}
-
-// send makes one attempt and reads the whole answer, so that the connection can be
-// reused before a retry. A failure to read the body counts as a transport error.
-func (c *Client) send(req *http.Request) (*Answer, error) {
-	hr, err := c.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer hr.Body.Close()
-	body, err := readBody(hr)
-	if err != nil {
-		return nil, fmt.Errorf("read %d answer: %w", hr.StatusCode, err)
-	}
-	return &Answer{Status: hr.StatusCode, Header: hr.Header, Body: body}, nil
-}
-
-// readBody reads an answer's body, at most maxBodySize bytes, sizing the buffer from
-// Content-Length when the server sent one.
-func readBody(hr *http.Response) ([]byte, error) {
-	size := 512
-	if n, err := strconv.ParseInt(hr.Header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
-		if n > maxBodySize {
-			return nil, errBodyTooLarge
-		}
-		size = int(n) + 1 // one more, so that reading to EOF does not grow the buffer
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	if _, err := buf.ReadFrom(io.LimitReader(hr.Body, maxBodySize+1)); err != nil {
-		return nil, err
-	}
-	if buf.Len() > maxBodySize {
-		return nil, errBodyTooLarge
-	}
-	return buf.Bytes(), nil
 }
 
 // RetryPolicy returns the client's retry policy, for a backend that retries the calls

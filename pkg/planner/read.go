@@ -264,6 +264,32 @@ func (b *builder) addRow(line int, in *inputRow) error {
 		return nil
 	}
 	before := len(b.problems)
+	c, blank := b.cells(line, in)
+	if blank || len(b.problems) > before {
+		return nil
+	}
+	spell, noCustomer := b.checkRow(line, &c)
+	if len(b.problems) > before || noCustomer {
+		return nil
+	}
+	if b.keys != nil {
+		b.keys[line] = report.RowKey(c.cust, c.user, c.sku, c.rem, c.excl)
+		return nil
+	}
+	if b.opts.Done != nil && b.opts.Done(line, report.RowKey(c.cust, c.user, c.sku, c.rem, c.excl)) {
+		b.resumed++
+		return nil
+	}
+	return b.resolveRow(line, &c, spell)
+}
+
+// rowCells are a row's cells, trimmed; cust is the default customer when the row
+// names none.
+type rowCells struct{ user, sku, rem, excl, cust string }
+
+// cells checks a row's cells for what no cell may hold and trims them; blank says the
+// row has nothing but white space (such as ",,,").
+func (b *builder) cells(line int, in *inputRow) (c rowCells, blank bool) {
 	raw := [...]struct{ col, v string }{
 		{colUser, in.User}, {colSku, in.Sku}, {colRemoveSku, in.RemoveSku},
 		{colExcludedPlans, in.ExcludedPlans}, {colCustomer, in.Customer},
@@ -273,76 +299,70 @@ func (b *builder) addRow(line int, in *inputRow) error {
 			b.problems = append(b.problems, newProblem(line, f.col, f.v, "%s", msg))
 		}
 	}
-	if len(b.problems) > before {
-		return nil
+	c = rowCells{user: strings.TrimSpace(in.User), sku: strings.TrimSpace(in.Sku), rem: strings.TrimSpace(in.RemoveSku),
+		excl: strings.TrimSpace(in.ExcludedPlans), cust: strings.TrimSpace(in.Customer)}
+	if c == (rowCells{}) {
+		return c, true
 	}
-	user := strings.TrimSpace(in.User)
-	sku := strings.TrimSpace(in.Sku)
-	rem := strings.TrimSpace(in.RemoveSku)
-	excl := strings.TrimSpace(in.ExcludedPlans)
-	custText := strings.TrimSpace(in.Customer)
-	if user == "" && sku == "" && rem == "" && excl == "" && custText == "" {
-		return nil // a blank row, such as ",,,"
+	if c.cust == "" {
+		c.cust = b.opts.DefaultCustomer
 	}
+	return c, false
+}
 
-	if custText == "" {
-		custText = b.opts.DefaultCustomer
-	}
-	spell := int32(-1)
-	noCustomer := false
+// checkRow checks the row's customer, user and SKU cells before anything is resolved,
+// and returns the customer's spelling (-1 without one); noCustomer says the file has
+// no customer column and no default customer is set (a problem said once).
+func (b *builder) checkRow(line int, c *rowCells) (spell int32, noCustomer bool) {
+	spell = -1
 	switch {
-	case custText == "" && !b.hasCustomer:
+	case c.cust == "" && !b.hasCustomer:
 		noCustomer = true // said once, for the header
-	case custText == "":
+	case c.cust == "":
 		b.problems = append(b.problems, newProblem(line, colCustomer, "",
 			"no customer: the row has no customer value and no default customer is set"))
 	default:
-		spell = b.spelling(custText)
+		spell = b.spelling(c.cust)
 		if !b.custSpell[spell].valid {
-			b.problems = append(b.problems, newProblem(line, colCustomer, custText, "not a customer ID: want a GUID such as %s", exampleGUID))
+			b.problems = append(b.problems, newProblem(line, colCustomer, c.cust, "not a customer ID: want a GUID such as %s", exampleGUID))
 		}
 	}
-	if user == "" {
+	if c.user == "" {
 		b.problems = append(b.problems, newProblem(line, colUser, "", "empty: every row needs the user's object ID or user principal name"))
-	} else if msg := userProblem(user); msg != "" {
-		b.problems = append(b.problems, newProblem(line, colUser, user, "%s", msg))
+	} else if msg := userProblem(c.user); msg != "" {
+		b.problems = append(b.problems, newProblem(line, colUser, c.user, "%s", msg))
 	}
-	if sku == "" && rem == "" {
+	if c.sku == "" && c.rem == "" {
 		if b.hasSku {
 			b.problems = append(b.problems, newProblem(line, colSku, "", "empty and no remove_sku: name a SKU to assign or to remove"))
 		} else {
 			b.problems = append(b.problems, newProblem(line, colRemoveSku, "", "empty: without a sku column every row needs a remove_sku"))
 		}
 	}
-	if sku == "" && excl != "" {
-		b.problems = append(b.problems, newProblem(line, colExcludedPlans, excl, "given without a sku: excluded plans belong to the SKU assigned"))
+	if c.sku == "" && c.excl != "" {
+		b.problems = append(b.problems, newProblem(line, colExcludedPlans, c.excl, "given without a sku: excluded plans belong to the SKU assigned"))
 	}
-	if len(b.problems) > before || noCustomer {
-		return nil
-	}
+	return spell, noCustomer
+}
 
-	if b.keys != nil {
-		b.keys[line] = report.RowKey(custText, user, sku, rem, excl)
-		return nil
-	}
-	if b.opts.Done != nil && b.opts.Done(line, report.RowKey(custText, user, sku, rem, excl)) {
-		b.resumed++
-		return nil
-	}
+// resolveRow resolves the row's SKUs against its customer's catalogue and, when they
+// fit in one request, adds the row.
+func (b *builder) resolveRow(line int, c *rowCells, spell int32) error {
+	before := len(b.problems)
 	cust, err := b.customer(spell)
 	if err != nil {
 		return err
 	}
 	rec := rowRec{line: int32(line), cust: spell, assign: -1, remove: -1}
 	aSku, rSku := int32(-1), int32(-1)
-	if sku != "" {
-		rec.assign = b.assignVariant(cust, sku, excl)
+	if c.sku != "" {
+		rec.assign = b.assignVariant(cust, c.sku, c.excl)
 		v := &b.assigns[rec.assign]
 		aSku = v.sku
 		b.addProblems(line, v.problems)
 	}
-	if rem != "" {
-		rec.remove = b.removeVariant(cust, rem)
+	if c.rem != "" {
+		rec.remove = b.removeVariant(cust, c.rem)
 		v := &b.removes[rec.remove]
 		rSku = v.sku
 		b.addProblems(line, v.problems)
@@ -352,11 +372,11 @@ func (b *builder) addRow(line int, in *inputRow) error {
 	}
 	switch {
 	case aSku >= 0 && rSku >= 0 && aSku == rSku:
-		b.problems = append(b.problems, newProblem(line, colRemoveSku, rem,
+		b.problems = append(b.problems, newProblem(line, colRemoveSku, c.rem,
 			"the row both assigns and removes %s: a user cannot get and lose the same SKU", b.skus[aSku].label()))
 		return nil
 	case aSku >= 0 && rSku >= 0 && b.skus[aSku].group != b.skus[rSku].group:
-		b.problems = append(b.problems, newProblem(line, colRemoveSku, rem,
+		b.problems = append(b.problems, newProblem(line, colRemoveSku, c.rem,
 			"%s is in license group %s but %s is in %s; one request carries one license group, so assign and remove them in separate rows",
 			b.skus[rSku].label(), b.groups[b.skus[rSku].group], b.skus[aSku].label(), b.groups[b.skus[aSku].group]))
 		return nil
@@ -365,7 +385,7 @@ func (b *builder) addRow(line int, in *inputRow) error {
 	default:
 		rec.group = b.skus[rSku].group
 	}
-	return b.appendRow(rec, user)
+	return b.appendRow(rec, c.user)
 }
 
 // appendRow stores a resolved row. Rows are matched to their updates, and checked for
