@@ -80,9 +80,18 @@ func (h *help) write(w io.Writer, fs *flag.FlagSet) {
 	}
 }
 
+// placeholders name the values of flags whose usage text names none.
+var placeholders = map[string]string{"shortfall": "mode"}
+
 // writeFlag writes one flag as "  --name VALUE\tusage (default x)".
 func writeFlag(w io.Writer, f *flag.Flag) {
 	value, usage := flag.UnquoteUsage(f)
+	switch {
+	case placeholders[f.Name] != "":
+		value = placeholders[f.Name]
+	case value == "float" || value == "int":
+		value = "n"
+	}
 	name := "--" + f.Name
 	if len(f.Name) == 1 {
 		name = "-" + f.Name

@@ -28,7 +28,7 @@ var planGroup = flagGroup{"Input and plan", []string{"input", "shortfall", "read
 func (f *planFlags) register(fs *flag.FlagSet) {
 	f.connFlags.register(fs)
 	fs.StringVar(&f.input, "input", "", "the input CSV `file` of user/SKU rows (required; - for standard input)")
-	fs.StringVar(&f.shortfall, "shortfall", "abort", "on a capacity shortfall, `mode` abort (send nothing) or partial (grant rows in file order while seats last)")
+	fs.StringVar(&f.shortfall, "shortfall", "abort", "on a capacity shortfall: abort (send nothing) or partial (grant rows in file order while seats last)")
 	fs.BoolVar(&f.readUsers, "read-users", true, "read the file's users and what they hold: send only what changes, count seats exactly, write a rollback file")
 	fs.BoolVar(&f.checkUsers, "check-users", true, "the earlier name of --read-users")
 	fs.StringVar(&f.usageLocation, "usage-location", "", "two-letter `country` to set on users without a usage location, before their assignment")
