@@ -22,7 +22,7 @@ func TestHelpGoesToStandardOutput(t *testing.T) {
 		}
 		contains(t, strings.Join(args, " "), out, "Usage: bulkassign run --input FILE --output FILE",
 			"\nOutput:\n", "\nInput and plan:\n", "\nPace:\n", "\nConnection:\n", "\nExamples:\n", "\nEnvironment:\n",
-			"  --output CSV", "  --rate FLOAT", "  --resume ", "(default 10)", "  --client-secret-file FILE",
+			"  --output CSV", "  --rate N", "  --resume ", "(default 10)", "  --client-secret-file FILE",
 			EnvAccessToken, EnvClientSecret, "bulkassign run --simulate --input samples/migration.csv")
 		for _, l := range strings.Split(out, "\n") {
 			if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "-") && !strings.HasPrefix(f[0], "--") && len(f[0]) > 2 {
