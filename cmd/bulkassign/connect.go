@@ -47,6 +47,7 @@ type connFlags struct {
 	baseURL          string
 	simulate         bool
 	catalogue        string
+	productNames     string
 	latency          time.Duration
 	refreshTokenFile string
 	clientSecretFile string
@@ -56,7 +57,7 @@ type connFlags struct {
 	readRate         float64
 }
 
-var connGroup = flagGroup{"Connection", []string{"api", "customer", "simulate", "catalogue", "simulate-latency", "base-url",
+var connGroup = flagGroup{"Connection", []string{"api", "customer", "product-names", "simulate", "catalogue", "simulate-latency", "base-url",
 	"refresh-token-file", "client-secret-file", "token-url", "read-rate", "log-level", "log-format"}}
 
 func (f *connFlags) register(fs *flag.FlagSet) {
@@ -65,6 +66,7 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.baseURL, "base-url", "", "the API's base `URL` (default $"+EnvBaseURL+" or $"+EnvGraphBaseURL+", else the API's own); https only, unless loopback")
 	fs.BoolVar(&f.simulate, "simulate", false, "talk to a built-in local copy of the API seeded from the input; no account needed")
 	fs.StringVar(&f.catalogue, "catalogue", "", "with --simulate: a catalogue `FILE` instead of the built-in sample")
+	fs.StringVar(&f.productNames, "product-names", "", "with --api graph: Microsoft's product names CSV `FILE` (\"Product names and service plan identifiers for licensing\"), so that rows may name SKUs and plans by display name")
 	fs.DurationVar(&f.latency, "simulate-latency", 60*time.Millisecond, "with --simulate: mean answer `latency`")
 	fs.StringVar(&f.refreshTokenFile, "refresh-token-file", "", "`FILE` holding the refresh token (default $"+EnvRefreshToken+"); rotated tokens are written back (mode 0600)")
 	fs.StringVar(&f.clientSecretFile, "client-secret-file", "", "`FILE` holding the app's client secret (default $"+EnvClientSecret+")")
@@ -106,7 +108,7 @@ func (f *connFlags) check() error {
 
 // settings turns the flags and the environment into the job's settings.
 func (m *Main) settings(f *connFlags, pacing client.PacingConfig, log zerolog.Logger) (job.Settings, error) {
-	s := job.Settings{API: f.api, Pacing: pacing}
+	s := job.Settings{API: f.api, Pacing: pacing, ProductNames: f.productNames}
 	if f.readRate > 0 {
 		s.Pacing.Read.Rate = f.readRate
 	}
@@ -197,6 +199,7 @@ var settingFlags = map[string]string{
 	"input":                         "--input",
 	"customer":                      "--customer",
 	"catalogue":                     "--catalogue",
+	"product names":                 "--product-names",
 	"usage location":                "--usage-location",
 }
 

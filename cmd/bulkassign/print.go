@@ -22,6 +22,9 @@ type printer struct {
 	json     bool
 	readRate float64
 	lastRead time.Time
+	// graphNames says the plan is of Graph without a product names table: SKUs go by
+	// part number or ID only.
+	graphNames bool
 }
 
 func (m *Main) newPrinter(f *connFlags, json bool) *printer {
@@ -29,7 +32,8 @@ func (m *Main) newPrinter(f *connFlags, json bool) *printer {
 	if rate == 0 {
 		rate = 50
 	}
-	return &printer{out: m.Stdout, err: m.Stderr, log: newLogger(m.Stderr, f.logLevel, f.logFormat, m.Getenv), json: json, readRate: rate}
+	return &printer{out: m.Stdout, err: m.Stderr, log: newLogger(m.Stderr, f.logLevel, f.logFormat, m.Getenv), json: json, readRate: rate,
+		graphNames: f.api == job.APIGraph && f.productNames == ""}
 }
 
 // newLogger logs to w: console format on a terminal (without colour when TERM is
@@ -157,8 +161,14 @@ func (p *printer) planVerdict(plan *planner.Plan, outPath string) error {
 // problems prints every problem of the input, each with its line.
 func (p *printer) problems(input string, e *planner.InputError) {
 	fmt.Fprintf(p.err, "%s: %d problem(s) in the input; nothing was sent:\n", input, len(e.Problems))
+	unknownSku := false
 	for _, pr := range e.Problems {
 		fmt.Fprintf(p.err, "  %s\n", pr.String())
+		unknownSku = unknownSku || strings.Contains(pr.Message, "unknown SKU") || strings.Contains(pr.Message, "unknown service plan")
+	}
+	if unknownSku && p.graphNames {
+		fmt.Fprintln(p.err, "Microsoft Graph knows SKUs by part number and ID only: to write product names, pass --product-names with Microsoft's\n"+
+			"\"Product names and service plan identifiers for licensing\" CSV (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).")
 	}
 }
 

@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/graph"
 	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
+	"github.com/bulkassign/bulkassign/pkg/client/productnames"
 	"github.com/bulkassign/bulkassign/pkg/client/signin"
 )
 
@@ -36,6 +38,10 @@ type Settings struct {
 	Pacing client.PacingConfig
 	// Observer, when set, sees every attempt (logs, benchmarks).
 	Observer func(client.Attempt)
+	// ProductNames, for Graph, is a file of Microsoft's "Product names and service plan
+	// identifiers for licensing" CSV, whose display names rows may then use; "" for the
+	// table pinned in the build (see productnames.Default).
+	ProductNames string
 }
 
 // DefaultPacing is the pace of an API when nothing else is said: Partner Center does
@@ -98,8 +104,14 @@ func Connect(ctx context.Context, s Settings) (*Session, error) {
 	if s.Observer != nil {
 		opts = append(opts, client.WithObserver(s.Observer))
 	}
+	names, err := loadNames(api, s.ProductNames)
+	if err != nil {
+		return nil, err
+	}
 	if s.Simulate != nil {
-		return sess, sess.simulate(api, s.Simulate, opts)
+		sim := *s.Simulate
+		sim.names = names
+		return sess, sess.simulate(api, &sim, opts)
 	}
 	creds := s.Credentials
 	if s.HTTPClient != nil {
@@ -121,7 +133,7 @@ func Connect(ctx context.Context, s Settings) (*Session, error) {
 	if s.BaseURL != "" {
 		opts = append(opts, client.WithBaseURL(s.BaseURL))
 	}
-	b, err := newBackend(api, opts)
+	b, err := newBackend(api, opts, names)
 	if err != nil {
 		return nil, &SettingError{Setting: "base URL", Err: err}
 	}
@@ -130,10 +142,35 @@ func Connect(ctx context.Context, s Settings) (*Session, error) {
 	return sess, nil
 }
 
-// newBackend is the one place backends are chosen.
-func newBackend(api string, opts []client.Option) (client.Backend, error) {
+// newBackend is the one place backends are chosen; names is Graph's product names
+// table (nil: the pinned one).
+func newBackend(api string, opts []client.Option, names graph.Names) (client.Backend, error) {
 	if api == APIGraph {
-		return graph.NewBackend(opts...)
+		return newGraph(opts, names)
 	}
 	return partnercenter.NewBackend(opts...)
+}
+
+// newGraph is a Graph backend naming SKUs from names (nil: the pinned table).
+func newGraph(opts []client.Option, names graph.Names) (*graph.Backend, error) {
+	b, err := graph.NewBackend(opts...)
+	if err != nil || names == nil {
+		return b, err
+	}
+	return b, b.UseNames(names)
+}
+
+// loadNames loads the product names file of Settings.ProductNames (Graph only).
+func loadNames(api, path string) (graph.Names, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if api != APIGraph {
+		return nil, &SettingError{Setting: "product names", Err: errors.New("only Microsoft Graph needs a product names table: Partner Center names its SKUs")}
+	}
+	t, err := productnames.LoadFile(path)
+	if err != nil {
+		return nil, &SettingError{Setting: "product names", Err: err}
+	}
+	return graph.ProductNames(t), nil
 }

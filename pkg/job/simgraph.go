@@ -19,7 +19,7 @@ import (
 // graphCatalogue reads a Graph catalogue (subscribedSkus JSON, the sample when nil)
 // and what the Graph backend makes of it: the neutral SKUs a seed plan resolves
 // against.
-func graphCatalogue(cat []byte) ([]graphfake.SubscribedSku, []client.Sku, error) {
+func graphCatalogue(cat []byte, names graph.Names) ([]graphfake.SubscribedSku, []client.Sku, error) {
 	if cat == nil {
 		cat = samples.GraphCatalogue
 	}
@@ -32,8 +32,8 @@ func graphCatalogue(cat []byte) ([]graphfake.SubscribedSku, []client.Sku, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulate the API: %w", err)
 	}
-	b, err := graph.NewBackend(client.WithHTTPClient(&http.Client{Transport: fake.Transport()}),
-		client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: simulatedToken})))
+	b, err := newGraph([]client.Option{client.WithHTTPClient(&http.Client{Transport: fake.Transport()}),
+		client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: simulatedToken}))}, names)
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulate the API: %w", err)
 	}
@@ -48,7 +48,7 @@ func graphCatalogue(cat []byte) ([]graphfake.SubscribedSku, []client.Sku, error)
 // catalogue, the seed's users and holdings, and a token of its own
 // (GraphToken(tenant)); extra options come last.
 func (sim *Simulation) Graph(seed Seed, extra ...graphfake.Option) (*graphfake.Server, error) {
-	raw, _, err := graphCatalogue(sim.Catalogue)
+	raw, _, err := graphCatalogue(sim.Catalogue, sim.names)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Session) seedGraph(seed Seed, defaultTenant string) error {
 		client.WithHTTPClient(&http.Client{Transport: fake.Transport()}),
 		client.WithTokens(graphTokens{defaultTenant: defaultTenant}),
 	)
-	b, err := graph.NewBackend(opts...)
+	b, err := newGraph(opts, s.sim.cfg.names)
 	if err != nil {
 		return fmt.Errorf("simulate the API: %w", err)
 	}

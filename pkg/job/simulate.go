@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/graph"
 	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/planner"
@@ -28,6 +29,8 @@ type Simulation struct {
 	Catalogue []byte
 	// Latency is the mean answer latency (two-thirds of it either way).
 	Latency time.Duration
+
+	names graph.Names // Graph's product names (Settings.ProductNames); nil: the pinned table
 }
 
 // Seed is what a local API starts with: its customers, their users (by the names the
@@ -69,7 +72,7 @@ func (s *Session) simulate(api string, sim *Simulation, opts []client.Option) er
 // prepare reads the simulation's catalogue.
 func (sim *Simulation) prepare(api string) (*simulated, error) {
 	if api == APIGraph {
-		_, skus, err := graphCatalogue(sim.Catalogue)
+		_, skus, err := graphCatalogue(sim.Catalogue, sim.names)
 		if err != nil {
 			return nil, err
 		}
