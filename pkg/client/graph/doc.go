@@ -77,8 +77,8 @@
 //
 // A refused item is a *client.APIError (a *client.ThrottleError for a 429 that
 // outlasted its retries) with Graph's code and message, the item's client-request-id
-// as RequestID, its attempts, and a Reason from Graph's words (see
-// /work/shared/api/graph-notes.md for how certain each is):
+// as RequestID, its attempts, and a Reason from Graph's words (Microsoft documents
+// few of them; most come from partners' code and issues, so matching is by substring):
 //
 //	"...invalid usage location."                          ReasonNoUsageLocation
 //	"...does not have any available licenses."            ReasonNoSeats

@@ -27,8 +27,9 @@ const (
 // See https://learn.microsoft.com/partner-center/dap-api-impact
 const RolesNeeded = "User Administrator, or License Administrator with Directory Readers"
 
-// Substrings of Graph's assignLicense refusals, lower case (/work/shared/api/graph-notes.md
-// section 1: how certain each is).
+// Substrings of Graph's assignLicense refusals, lower case: the words Graph's answers are
+// known to use (https://learn.microsoft.com/graph/api/user-assignlicense and partners'
+// reports), matched loosely since Microsoft does not fix them.
 var reasonTexts = []struct {
 	text   string
 	reason client.Reason
