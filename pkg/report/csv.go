@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,11 +33,11 @@ const timeLayout = time.RFC3339Nano
 //
 // Cells are neutralised against spreadsheet formulas (see the package overview) and
 // "\r\n" inside a cell is written as "\n", because encoding/csv reads it back so.
+// gocsv turns the row's cells into its CSV line.
 type Writer struct {
 	dst io.Writer
-	buf bytes.Buffer
-	csv *csv.Writer
-	rec [numColumns]string
+	enc *recordWriter[resultRow]
+	row resultRow
 	err error // the first write error; once set, every Write fails
 }
 
@@ -55,9 +53,7 @@ func NewWriter(w io.Writer) (*Writer, error) {
 // NewAppender returns a Writer that appends rows to a result CSV whose header is
 // already written (a resumed run). The file must be a Version2 one: Resume checks.
 func NewAppender(w io.Writer) *Writer {
-	wr := &Writer{dst: w}
-	wr.csv = csv.NewWriter(&wr.buf)
-	return wr
+	return &Writer{dst: w, enc: newRecordWriter[resultRow]()}
 }
 
 // Write writes r as one row, in one call to the underlying io.Writer. After a failed
@@ -71,15 +67,11 @@ func (w *Writer) Write(r Result) error {
 		return fmt.Errorf("write result line %d: status %q is not one of %s", r.Line, r.Status, statusList)
 	}
 	w.fill(&r)
-	w.buf.Reset()
-	if err := w.csv.Write(w.rec[:]); err != nil {
+	line, err := w.enc.encode(&w.row)
+	if err != nil {
 		return fmt.Errorf("write result line %d: %w", r.Line, err)
 	}
-	w.csv.Flush()
-	if err := w.csv.Error(); err != nil {
-		return fmt.Errorf("write result line %d: %w", r.Line, err)
-	}
-	if err := w.writeRaw(w.buf.Bytes()); err != nil {
+	if err := w.writeRaw(line); err != nil {
 		return fmt.Errorf("write result line %d: %w", r.Line, err)
 	}
 	return nil
@@ -99,30 +91,30 @@ func (w *Writer) writeRaw(p []byte) error {
 
 // fill turns r into the cells of one row.
 func (w *Writer) fill(r *Result) {
-	w.rec[0] = cell(strconv.Itoa(r.Line))
-	w.rec[1] = cell(r.Customer)
-	w.rec[2] = cell(r.User)
-	w.rec[3] = cell(r.Sku)
-	w.rec[4] = cell(r.SkuID)
-	w.rec[5] = cell(r.RemoveSku)
-	w.rec[6] = cell(r.LicenseGroup)
-	w.rec[7] = cell(string(r.Status))
-	w.rec[8] = ""
+	w.row = resultRow{
+		Line:          cell(strconv.Itoa(r.Line)),
+		Customer:      cell(r.Customer),
+		User:          cell(r.User),
+		Sku:           cell(r.Sku),
+		SkuID:         cell(r.SkuID),
+		RemoveSku:     cell(r.RemoveSku),
+		LicenseGroup:  cell(r.LicenseGroup),
+		Status:        cell(string(r.Status)),
+		ErrorCode:     cell(r.ErrorCode),
+		ErrorMessage:  cell(r.ErrorMessage),
+		Attempts:      cell(strconv.Itoa(r.Attempts)),
+		RequestID:     cell(r.RequestID),
+		CorrelationID: cell(r.CorrelationID),
+		UserID:        cell(r.UserID),
+		ExcludedPlans: cell(r.ExcludedPlans),
+		RowKey:        cell(r.RowKey),
+	}
 	if r.HTTPStatus != 0 {
-		w.rec[8] = cell(strconv.Itoa(r.HTTPStatus))
+		w.row.HTTPStatus = cell(strconv.Itoa(r.HTTPStatus))
 	}
-	w.rec[9] = cell(r.ErrorCode)
-	w.rec[10] = cell(r.ErrorMessage)
-	w.rec[11] = cell(strconv.Itoa(r.Attempts))
-	w.rec[12] = cell(r.RequestID)
-	w.rec[13] = cell(r.CorrelationID)
-	w.rec[14] = ""
 	if !r.FinishedAt.IsZero() {
-		w.rec[14] = cell(r.FinishedAt.UTC().Format(timeLayout))
+		w.row.FinishedAt = cell(r.FinishedAt.UTC().Format(timeLayout))
 	}
-	w.rec[15] = cell(r.UserID)
-	w.rec[16] = cell(r.ExcludedPlans)
-	w.rec[17] = cell(r.RowKey)
 }
 
 // isFormulaStart reports whether a cell starting with c would be run by a spreadsheet.

@@ -27,10 +27,17 @@
 // their rows with an empty ExcludedPlans and RowKey; Resume refuses to append to one
 // (ErrOldFormat).
 //
-// A Writer builds each row with encoding/csv and hands it to the file in a single
-// write, so a run killed at any moment leaves every finished row on disk and at most a
-// torn last line. Resume reads such a file back, drops the torn line, truncates the
-// file to its last complete row and appends from there.
+// Both the result CSV and the rollback file are written and read with gocsv
+// (github.com/gocarina/gocsv): a row is a struct of string cells tagged with the
+// header's names, marshalled one row at a time and read back through gocsv's
+// pull-style Unmarshaller, one record at a time. Headers are written as bytes and
+// checked exactly before gocsv reads them; messages name file lines, as encoding/csv
+// counts them under gocsv.
+//
+// A Writer builds each row into a buffer and hands it to the file in a single write,
+// so a run killed at any moment leaves every finished row on disk and at most a torn
+// last line. Resume reads such a file back, drops the torn line, truncates the file to
+// its last complete row and appends from there.
 //
 // After resumed runs a file holds several rows for one line (its failure, then its
 // success); the last row of a line is its final outcome. Final picks those, Summarize

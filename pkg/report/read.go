@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gocarina/gocsv"
 )
 
 // Read reads a result CSV back: the Results that a Writer wrote, in file order. It
@@ -78,17 +80,22 @@ func readResults(r io.Reader) (readBack, error) {
 	if err != nil || v == 0 {
 		return readBack{}, err
 	}
-	columns, base := numColumns, int64(len(headerLine))
+	header, columns := headerLine, numColumns
 	if v == Version1 {
-		columns, base = numColumnsV1, int64(len(headerLineV1))
+		header, columns = headerLineV1, numColumnsV1
 	}
-	tr := &tailReader{r: r, base: base}
-	cr := csv.NewReader(tr)
-	cr.FieldsPerRecord = -1 // checked here, to tell a torn last row from a bad one
-	cr.ReuseRecord = true
-	rb := readBack{version: v, end: base}
+	// gocsv reads the header itself: it is given the bytes readHeader has just matched,
+	// so that offsets and lines count from the start of the file.
+	tr := &tailReader{r: io.MultiReader(strings.NewReader(header), r)}
+	cr := newRecordReader(tr, columns)
+	um, err := gocsv.NewUnmarshaller(cr, (*resultRow)(nil))
+	if err != nil {
+		return readBack{}, fmt.Errorf("line 1: %w", err)
+	}
+	rb := readBack{version: v, end: int64(len(header))}
+	tr.keepFrom(rb.end)
 	for {
-		rec, err := cr.Read()
+		out, err := um.Read()
 		if err == io.EOF {
 			return rb, nil
 		}
@@ -98,51 +105,70 @@ func readResults(r io.Reader) (readBack, error) {
 		}
 		var line int
 		var problem string
-		if perr != nil {
-			line, problem = perr.StartLine+1, perr.Err.Error()
-		} else {
+		end := cr.InputOffset()
+		switch {
+		case perr != nil && errors.Is(perr.Err, csv.ErrFieldCount):
+			line = perr.StartLine
+			problem = fmt.Sprintf("%d fields, want %d", countFields(tr.from(rb.end)[:end-rb.end]), columns)
+		case perr != nil:
+			line, problem = perr.StartLine, perr.Err.Error()
+		case tr.byteAt(end-1) != '\n':
 			line, _ = cr.FieldPos(0)
-			line++ // the header is line 1
-			end := base + cr.InputOffset()
-			switch {
-			case len(rec) != columns:
-				problem = fmt.Sprintf("%d fields, want %d", len(rec), columns)
-			case tr.byteAt(end-1) != '\n':
-				problem = "no newline at the end of the row"
-			default:
-				res, err := parseRecord(rec)
-				if err != nil {
-					return readBack{}, fmt.Errorf("line %d: %w", line, err)
-				}
-				rb.results = append(rb.results, res)
-				rb.end = end
-				tr.keepFrom(end)
-				continue
+			problem = "no newline at the end of the row"
+		default:
+			line, _ = cr.FieldPos(0)
+			row := out.(*resultRow)
+			res, err := row.result()
+			if err != nil {
+				return readBack{}, fmt.Errorf("line %d: %w", line, err)
 			}
+			rb.results = append(rb.results, res)
+			rb.end = end
+			tr.keepFrom(end)
+			continue
 		}
 		// A row that is not whole is a torn tail only when nothing follows it.
-		if _, err := cr.Read(); err != io.EOF {
+		if _, err := um.Read(); err != io.EOF {
 			return readBack{}, fmt.Errorf("line %d: malformed row: %s", line, problem)
 		}
-		if err := checkTornTail(tr.from(rb.end), columns); err != nil {
+		if err := checkTornTail(tr.from(rb.end), header, columns); err != nil {
 			return readBack{}, fmt.Errorf("line %d: malformed row: %s (%w)", line, problem, err)
 		}
 		return rb, nil
 	}
 }
 
+// newRecordReader returns the csv.Reader under gocsv's Unmarshaller for a file with
+// the given number of columns. The count is fixed, so that a row with another count
+// is a ParseError (ErrFieldCount) with its line: gocsv fills a row struct from a
+// record of any length. Quotes are strict (no LazyQuotes), as the Writer writes them.
+func newRecordReader(r io.Reader, columns int) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = columns
+	cr.ReuseRecord = true // gocsv copies each cell into a new row struct
+	return cr
+}
+
 // checkTornTail makes sure that what is about to be dropped as a torn last row is no
 // more than part of one row. A quote opened by hand in a row before the last makes
 // everything after it look like one unterminated cell; dropping that would lose rows.
-func checkTornTail(tail []byte, columns int) error {
+func checkTornTail(tail []byte, header string, columns int) error {
 	lines := bytes.Split(tail, []byte("\n"))
 	for _, l := range lines[1:] {
-		cr := csv.NewReader(bytes.NewReader(l))
-		rec, err := cr.Read()
-		if err != nil || len(rec) != columns {
+		if bytes.Count(l, []byte(",")) < columns-1 {
+			continue // too few commas for a whole row: no need to parse it
+		}
+		um, err := gocsv.NewUnmarshaller(newRecordReader(
+			io.MultiReader(strings.NewReader(header), bytes.NewReader(l)), columns), (*resultRow)(nil))
+		if err != nil {
 			continue
 		}
-		if _, err := parseRecord(rec); err == nil {
+		out, err := um.Read()
+		if err != nil {
+			continue
+		}
+		row := out.(*resultRow)
+		if _, err := row.result(); err == nil {
 			return errors.New("complete rows follow it: is a quote left open?")
 		}
 	}
@@ -158,44 +184,42 @@ func foreignHeader(first []byte) error {
 		first, strings.TrimSuffix(headerLine, "\n"))
 }
 
-// parseRecord turns the cells of one row into a Result.
-func parseRecord(rec []string) (Result, error) {
+// result turns the cells of one row into a Result.
+func (row *resultRow) result() (Result, error) {
 	var r Result
 	var err error
-	if r.Line, err = parseInt(Header[0], rec[0], false); err != nil {
+	if r.Line, err = parseInt(Header[0], row.Line, false); err != nil {
 		return Result{}, err
 	}
-	r.Customer = uncell(rec[1])
-	r.User = uncell(rec[2])
-	r.Sku = uncell(rec[3])
-	r.SkuID = uncell(rec[4])
-	r.RemoveSku = uncell(rec[5])
-	r.LicenseGroup = uncell(rec[6])
-	r.Status = Status(uncell(rec[7]))
+	r.Customer = uncell(row.Customer)
+	r.User = uncell(row.User)
+	r.Sku = uncell(row.Sku)
+	r.SkuID = uncell(row.SkuID)
+	r.RemoveSku = uncell(row.RemoveSku)
+	r.LicenseGroup = uncell(row.LicenseGroup)
+	r.Status = Status(uncell(row.Status))
 	if !r.Status.Valid() {
 		return Result{}, fmt.Errorf("status %q is not one of %s", r.Status, statusList)
 	}
-	if r.HTTPStatus, err = parseInt(Header[8], rec[8], true); err != nil {
+	if r.HTTPStatus, err = parseInt(Header[8], row.HTTPStatus, true); err != nil {
 		return Result{}, err
 	}
-	r.ErrorCode = uncell(rec[9])
-	r.ErrorMessage = uncell(rec[10])
-	if r.Attempts, err = parseInt(Header[11], rec[11], true); err != nil {
+	r.ErrorCode = uncell(row.ErrorCode)
+	r.ErrorMessage = uncell(row.ErrorMessage)
+	if r.Attempts, err = parseInt(Header[11], row.Attempts, true); err != nil {
 		return Result{}, err
 	}
-	r.RequestID = uncell(rec[12])
-	r.CorrelationID = uncell(rec[13])
-	if s := uncell(rec[14]); s != "" {
+	r.RequestID = uncell(row.RequestID)
+	r.CorrelationID = uncell(row.CorrelationID)
+	if s := uncell(row.FinishedAt); s != "" {
 		if r.FinishedAt, err = time.Parse(timeLayout, s); err != nil {
 			return Result{}, fmt.Errorf("%s %q is not an RFC 3339 time", Header[14], s)
 		}
 		r.FinishedAt = r.FinishedAt.UTC()
 	}
-	r.UserID = uncell(rec[15])
-	if len(rec) == numColumns {
-		r.ExcludedPlans = uncell(rec[16])
-		r.RowKey = uncell(rec[17])
-	}
+	r.UserID = uncell(row.UserID)
+	r.ExcludedPlans = uncell(row.ExcludedPlans) // empty in a Version1 file
+	r.RowKey = uncell(row.RowKey)
 	return r, nil
 }
 

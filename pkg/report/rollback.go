@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -46,13 +45,13 @@ type RollbackRow struct {
 //
 // Its cells are neutralised against spreadsheet formulas as the result CSV's are
 // (Unquote reverses it), and a line break inside a cell is written as a space, so
-// that every row is one line of the file and a crash tears at most the last.
+// that every row is one line of the file and a crash tears at most the last. gocsv
+// turns the row's cells into its CSV line.
 type RollbackFile struct {
 	f    *os.File
 	path string
-	buf  bytes.Buffer
-	cw   *csv.Writer
-	rec  [8]string
+	enc  *recordWriter[rollbackRecord]
+	rec  rollbackRecord
 	err  error
 }
 
@@ -71,8 +70,7 @@ func OpenRollback(path string) (*RollbackFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open rollback file %s: %w", path, err)
 	}
-	rf := &RollbackFile{f: f, path: path}
-	rf.cw = csv.NewWriter(&rf.buf)
+	rf := &RollbackFile{f: f, path: path, enc: newRecordWriter[rollbackRecord]()}
 	if err := rf.prepare(); err != nil {
 		f.Close()
 		return nil, err
@@ -126,19 +124,16 @@ func (r *RollbackFile) Write(row RollbackRow) error {
 	for i, l := range lines {
 		ls[i] = strconv.Itoa(l)
 	}
-	r.rec = [8]string{strings.Join(ls, ";"), row.Customer, row.User, row.Sku, row.SkuName, row.RemoveSku,
-		row.RemoveSkuName, strings.Join(row.ExcludedPlans, ";")}
-	for i, c := range r.rec {
-		r.rec[i] = cell(oneLine(c))
-	}
-	r.buf.Reset()
-	_ = r.cw.Write(r.rec[:])
-	r.cw.Flush()
-	if err := r.cw.Error(); err != nil {
+	c := func(s string) string { return cell(oneLine(s)) }
+	r.rec = rollbackRecord{Lines: c(strings.Join(ls, ";")), Customer: c(row.Customer), User: c(row.User),
+		Sku: c(row.Sku), SkuName: c(row.SkuName), RemoveSku: c(row.RemoveSku), RemoveSkuName: c(row.RemoveSkuName),
+		ExcludedPlans: c(strings.Join(row.ExcludedPlans, ";"))}
+	line, err := r.enc.encode(&r.rec)
+	if err != nil {
 		r.err = fmt.Errorf("write rollback file %s: %w", r.path, err)
 		return r.err
 	}
-	if _, err := r.f.Write(r.buf.Bytes()); err != nil {
+	if _, err := r.f.Write(line); err != nil {
 		r.err = fmt.Errorf("write rollback file %s: %w", r.path, unwrapPath(err))
 		return r.err
 	}

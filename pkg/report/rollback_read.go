@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gocarina/gocsv"
 )
 
 // ReadRollback reads a rollback file back, of either header (RollbackHeader or
@@ -35,49 +37,64 @@ func ReadRollback(path string) ([]RollbackRow, error) {
 
 // parseRollback parses the complete lines of a rollback file.
 func parseRollback(data []byte) ([]RollbackRow, error) {
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	hr := csv.NewReader(bytes.NewReader(data))
+	hr.FieldsPerRecord = -1
+	header, err := hr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	v1 := slices.Equal(header, RollbackHeaderV1)
-	if !v1 && !slices.Equal(header, RollbackHeader) {
+	if !slices.Equal(header, RollbackHeaderV1) && !slices.Equal(header, RollbackHeader) {
 		return nil, fmt.Errorf("it is not a bulkassign rollback file (its header is not %q)", strings.Join(RollbackHeader, ","))
 	}
+	// gocsv reads the header again, now that it is known to be one of the two exactly:
+	// the columns of the older header are some of rollbackRecord's, whose others it
+	// leaves empty.
+	cr := newRecordReader(bytes.NewReader(data), len(header))
+	um, err := gocsv.NewUnmarshaller(cr, (*rollbackRecord)(nil))
+	if err != nil {
+		return nil, err
+	}
 	var rows []RollbackRow
+	prev := cr.InputOffset() // where the record being read starts (blank lines aside)
 	for {
-		rec, err := cr.Read()
+		out, err := um.Read()
 		if errors.Is(err, io.EOF) {
 			return rows, nil
+		}
+		if perr := (*csv.ParseError)(nil); errors.As(err, &perr) && errors.Is(perr.Err, csv.ErrFieldCount) {
+			return nil, fmt.Errorf("line %d: %d fields, want %d", perr.StartLine,
+				countFields(data[prev:cr.InputOffset()]), len(header))
 		}
 		if err != nil {
 			return nil, err
 		}
+		prev = cr.InputOffset()
 		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			return nil, fmt.Errorf("line %d: %d fields, want %d", line, len(rec), len(header))
-		}
-		for i := range rec {
-			rec[i] = uncell(rec[i])
-		}
-		if v1 { // customer,user,sku,remove_sku,excluded_plans
-			rec = []string{"", rec[0], rec[1], rec[2], "", rec[3], "", rec[4]}
-		}
-		row := RollbackRow{Customer: rec[1], User: rec[2], Sku: rec[3], SkuName: rec[4], RemoveSku: rec[5],
-			RemoveSkuName: rec[6], ExcludedPlans: splitList(rec[7])}
-		for _, s := range splitList(rec[0]) {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return nil, fmt.Errorf("line %d: line %q is not a whole number", line, s)
-			}
-			row.Lines = append(row.Lines, n)
+		row, err := out.(*rollbackRecord).row()
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
 		rows = append(rows, row)
 	}
+}
+
+// row turns the cells of one rollback row into a RollbackRow, its cells' formula
+// neutralisation undone.
+func (rec *rollbackRecord) row() (RollbackRow, error) {
+	row := RollbackRow{Customer: uncell(rec.Customer), User: uncell(rec.User), Sku: uncell(rec.Sku),
+		SkuName: uncell(rec.SkuName), RemoveSku: uncell(rec.RemoveSku), RemoveSkuName: uncell(rec.RemoveSkuName),
+		ExcludedPlans: splitList(uncell(rec.ExcludedPlans))}
+	for _, s := range splitList(uncell(rec.Lines)) {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return RollbackRow{}, fmt.Errorf("line %q is not a whole number", s)
+		}
+		row.Lines = append(row.Lines, n)
+	}
+	return row, nil
 }
 
 // splitList splits a ';'-separated cell, trimming and dropping empty items.
