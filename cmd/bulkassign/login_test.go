@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 const (
@@ -65,7 +67,7 @@ func (d *deviceIdentity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newLoginEnv(t *testing.T, d *deviceIdentity) *env {
 	e := newEnv(t)
-	e.transport = router{deviceHost: handlerTransport{d}}
+	e.transport = router{deviceHost: clienttest.Handler(d)}
 	e.vars = map[string]string{EnvClientID: "11111111-2222-4333-8444-555555555555", EnvTenantID: "contoso.onmicrosoft.com"}
 	return e
 }

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/report"
 )
@@ -143,13 +144,13 @@ func TestRunExitCodes(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t)
 				e.transport = router{"pc.test": e.fake.Transport(),
-					"down.test": handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					"down.test": clienttest.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						w.WriteHeader(http.StatusServiceUnavailable)
-					})},
-					"throttled.test": handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					})),
+					"throttled.test": clienttest.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						w.Header().Set("Retry-After", "2")
 						w.WriteHeader(http.StatusTooManyRequests)
-					})}}
+					}))}
 				if c.vars != nil {
 					e.vars = c.vars
 				}

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/report"
 )
@@ -100,7 +101,7 @@ func (id *identity) set(f func(id *identity)) {
 // application model's settings in the environment and the refresh token in a file.
 func newSignInEnv(t *testing.T, id *identity, opts ...pcfake.Option) (*env, string) {
 	e := newEnv(t, append([]pcfake.Option{pcfake.WithTokenCheck(id.valid)}, opts...)...)
-	e.transport = router{"pc.test": e.fake.Transport(), tokenHost: handlerTransport{id}}
+	e.transport = router{"pc.test": e.fake.Transport(), tokenHost: clienttest.Handler(id)}
 	tokenFile := e.file("refresh-token", firstRefresh+"\n")
 	if err := os.Chmod(tokenFile, 0o600); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 // tokenFunc is an oauth2.TokenSource made of a function.
@@ -168,7 +170,7 @@ func TestNoTokenInErrors(t *testing.T) {
 		assertNoSecret(t, err)
 	})
 	t.Run("transport error names the token and the URL has secrets", func(t *testing.T) {
-		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			return nil, errors.New("proxy refused " + r.Header.Get("Authorization"))
 		})
 		log := &attemptLog{}

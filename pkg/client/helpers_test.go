@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 const (
@@ -60,39 +62,13 @@ func setupInProcess(t *testing.T, h http.Handler, opts ...Option) *Client {
 	t.Helper()
 	all := append(testOptions(),
 		WithBaseURL("https://pc.test/"),
-		WithHTTPClient(&http.Client{Transport: handlerTransport{h}}))
+		WithHTTPClient(&http.Client{Transport: clienttest.Handler(h)}))
 	c, err := New(append(all, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return c
 }
-
-// handlerTransport is an http.RoundTripper that serves requests with an http.Handler,
-// without a network: goroutines in a synctest bubble stay durably blocked.
-type handlerTransport struct{ h http.Handler }
-
-func (rt handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	r.RequestURI = req.URL.RequestURI()
-	r.RemoteAddr = "192.0.2.1:1234"
-	rec := httptest.NewRecorder()
-	rt.h.ServeHTTP(rec, r)
-	if req.Body != nil {
-		req.Body.Close()
-	}
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	res := rec.Result()
-	res.Request = req
-	return res, nil
-}
-
-// roundTripFunc is an http.RoundTripper made of a function.
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // assertNoSecret fails the test if err's text holds the test token or a piece of it.
 func assertNoSecret(t *testing.T, err error) {

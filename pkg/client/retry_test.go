@@ -17,6 +17,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 func TestShouldRetry(t *testing.T) {
@@ -460,7 +462,7 @@ func TestContextCanceledDuringWait(t *testing.T) {
 func TestTransportErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls int
-		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			calls++
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 		})
@@ -501,8 +503,8 @@ func TestTransportErrors(t *testing.T) {
 	})
 	t.Run("transient", func(t *testing.T) {
 		var calls int
-		ok := handlerTransport{&answerSequence{statuses: []int{201}}}
-		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		ok := clienttest.Handler(&answerSequence{statuses: []int{201}})
+		rt := clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			calls++
 			if calls == 1 {
 				return nil, errors.New("connection reset by peer")
@@ -521,7 +523,7 @@ func TestTransportErrors(t *testing.T) {
 	})
 	t.Run("certificate not retried", func(t *testing.T) {
 		var calls int
-		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			calls++
 			return nil, &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
 		})
@@ -556,7 +558,7 @@ func TestAttemptTimeoutRetried(t *testing.T) {
 			w.WriteHeader(http.StatusCreated)
 		})
 		log := &attemptLog{}
-		c := setupInProcess(t, h, WithHTTPClient(&http.Client{Timeout: 20 * time.Second, Transport: handlerTransport{h}}),
+		c := setupInProcess(t, h, WithHTTPClient(&http.Client{Timeout: 20 * time.Second, Transport: clienttest.Handler(h)}),
 			WithObserver(log.observe))
 		c.randN = func(int64) int64 { return 0 }
 		start := time.Now()
@@ -629,7 +631,7 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 func TestResponseAfterAFinalTransportErrorHasNoStatus(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls int
-		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			calls++
 			if calls == 1 {
 				return &http.Response{StatusCode: 503, Header: http.Header{"X-Test": {"1"}}, Body: io.NopCloser(strings.NewReader("{}")), Request: r}, nil

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 // docsSkus is the response example of get-available-licenses-by-license-group.md (two of
@@ -231,7 +232,7 @@ func TestDefaultHeadersAndCorrelationID(t *testing.T) {
 	var ids []string
 	for range 2 {
 		c, err := New(client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})),
-			client.WithBaseURL("https://pc.test"), client.WithHTTPClient(&http.Client{Transport: handlerTransport{mux}}))
+			client.WithBaseURL("https://pc.test"), client.WithHTTPClient(&http.Client{Transport: clienttest.Handler(mux)}))
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 const (
@@ -76,7 +78,7 @@ func (d *deviceEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func deviceConfig(d *deviceEndpoint) DeviceConfig {
-	return DeviceConfig{TenantID: testTenant, ClientID: "public-app", HTTPClient: &http.Client{Transport: inProcess{d}}}
+	return DeviceConfig{TenantID: testTenant, ClientID: "public-app", HTTPClient: &http.Client{Transport: clienttest.Handler(d)}}
 }
 
 func TestDeviceLoginPollsUntilTheUserSignsIn(t *testing.T) {
@@ -209,7 +211,7 @@ func TestDeviceLoginChecksItsSettings(t *testing.T) {
 		t.Fatalf("plain http: %v", err)
 	}
 	// Redirects are refused here too.
-	redirect := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	redirect := clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return status(http.StatusFound, "Location", "https://elsewhere.example.test/dc")(r)
 	})
 	_, err = DeviceLogin(context.Background(), DeviceConfig{ClientID: "a", TenantID: "t", HTTPClient: &http.Client{Transport: redirect}}, func(DeviceCode) {})

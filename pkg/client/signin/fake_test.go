@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 const (
@@ -121,26 +121,6 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// inProcess serves a handler without a listener, so that synctest's fake clock runs.
-// Like a real transport it fails when the request's context ends.
-type inProcess struct{ h http.Handler }
-
-func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	res := rec.Result()
-	res.Request = r
-	return res, nil
-}
-
-// roundTripFunc is a transport made of a function.
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // testSettings are secure application model settings that reach e in-process.
 func testSettings(e http.Handler) Settings {
 	return Settings{
@@ -149,7 +129,7 @@ func testSettings(e http.Handler) Settings {
 		ClientSecret: testSecret,
 		RefreshToken: Secret(testRefresh),
 		TokenURL:     testTokenURL,
-		HTTPClient:   &http.Client{Transport: inProcess{e}},
+		HTTPClient:   &http.Client{Transport: clienttest.Handler(e)},
 	}
 }
 

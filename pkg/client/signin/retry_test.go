@@ -14,17 +14,19 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 // flaky is a transport that fails the first `fails` requests with fail and then hands
 // the request to e.
 func flaky(e http.Handler, fails int, fail func(r *http.Request) (*http.Response, error)) http.RoundTripper {
 	var n atomic.Int32
-	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	return clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if int(n.Add(1)) <= fails {
 			return fail(r)
 		}
-		return inProcess{e}.RoundTrip(r)
+		return clienttest.Handler(e).RoundTrip(r)
 	})
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 )
 
 func TestRefreshSendsTheSecureAppModelForm(t *testing.T) {
@@ -298,15 +300,15 @@ func TestRefusedReplacedRefreshTokenIsRetriedWithTheNewOne(t *testing.T) {
 		// reaches the source only after tenant B's request was refused.
 		aServed, releaseA := make(chan struct{}), make(chan struct{})
 		s := testSettings(e)
-		s.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		s.HTTPClient = &http.Client{Transport: clienttest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			if strings.HasPrefix(r.URL.Path, "/tenant-a/") {
-				res, err := inProcess{e}.RoundTrip(r)
+				res, err := clienttest.Handler(e).RoundTrip(r)
 				close(aServed)
 				<-releaseA
 				return res, err
 			}
 			<-aServed
-			return inProcess{e}.RoundTrip(r)
+			return clienttest.Handler(e).RoundTrip(r)
 		})}
 		ts := newSource(t, s)
 		var wg sync.WaitGroup
