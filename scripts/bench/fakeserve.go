@@ -14,8 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/job"
+	"github.com/bulkassign/bulkassign/pkg/planner/plannertest"
 	"github.com/bulkassign/bulkassign/samples"
 )
 
@@ -41,7 +43,7 @@ type fakeConfig struct {
 	// column, else the first).
 	Tenants []string `json:"tenants,omitempty"`
 	// Input, when set, makes the users of this input file the customer's users
-	// (pcfake.UsersOfInputCSV, each made with MakeUser). Users, when above their
+	// (plannertest.DirectoryFor, each made with MakeUser). Users, when above their
 	// number, adds generated users (pcfake.GenerateUsers) up to that many in all, the
 	// file's users spread evenly through the listing among them. With neither, the
 	// customer has no user list and every user exists.
@@ -202,14 +204,19 @@ func directory(input string, total int) ([]pcfake.User, error) {
 		if err != nil {
 			return nil, err
 		}
-		names, err := pcfake.UsersOfInputCSV(bufio.NewReaderSize(f, 1<<20))
+		dir, err := plannertest.DirectoryFor(bufio.NewReaderSize(f, 1<<20), pcfake.DefaultCustomerID, 0)
 		f.Close()
 		if err != nil {
 			return nil, err
 		}
-		file = make([]pcfake.User, len(names))
-		for i, n := range names {
-			file[i] = pcfake.MakeUser(n)
+		users := dir.Users(pcfake.DefaultCustomerID)
+		file = make([]pcfake.User, len(users))
+		for i, u := range users {
+			name := u.PrincipalName // as the file wrote it, in lower case
+			if client.IsGUID(u.ID) && !strings.HasPrefix(u.ID, "00000000-0000-4000-8000-") {
+				name = u.ID // the file named the user by object ID
+			}
+			file[i] = pcfake.MakeUser(name)
 		}
 	}
 	return spread(file, pcfake.GenerateUsers(total-len(file), "contoso.onmicrosoft.com", 1)), nil

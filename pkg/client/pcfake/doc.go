@@ -44,9 +44,8 @@
 //
 // # Seed files
 //
-// ReadUsersCSV reads a user list for WithUsers, ReadHoldingsCSV starting holdings for
-// WithHoldings, and UsersOfInputCSV the users of a bulkassign input file (to be made
-// into users with MakeUser). All three take CSV with a header row, header names in any
+// ReadUsersCSV reads a user list for WithUsers and ReadHoldingsCSV starting holdings
+// for WithHoldings (MakeUser makes the user an input file names). Both take CSV with a header row, header names in any
 // case (underscores and spaces ignored: user_principal_name and userPrincipalName
 // meet), unknown columns ignored, a UTF-8 byte-order mark tolerated, and errors naming
 // the line:

@@ -1,7 +1,6 @@
 package pcfake_test
 
 import (
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -85,39 +84,6 @@ func TestReadHoldingsCSV(t *testing.T) {
 		_, err := pcfake.ReadHoldingsCSV(strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want one saying %q", in, err, want)
-		}
-	}
-}
-
-func TestUsersOfInputCSV(t *testing.T) {
-	in := "\ufeffUser,sku\n" +
-		"ann@contoso.com,E3\n" +
-		" ANN@contoso.com ,E5\n" +
-		",E3\n" +
-		"bob@contoso.com\n" + // short rows are the planner's to judge
-		"carol@contoso.com,E3,extra\n"
-	got, err := pcfake.UsersOfInputCSV(strings.NewReader(in))
-	if err != nil || !reflect.DeepEqual(got, []string{"ann@contoso.com", "bob@contoso.com", "carol@contoso.com"}) {
-		t.Fatalf("users = %q, %v", got, err)
-	}
-	if _, err := pcfake.UsersOfInputCSV(strings.NewReader("name,sku\na,b\n")); err == nil || !strings.Contains(err.Error(), "no user column") {
-		t.Fatalf("no user column: %v", err)
-	}
-	// The sample files.
-	for file, n := range map[string]int{"onboarding.csv": 10, "migration.csv": 40} {
-		f, err := os.Open("../../../samples/" + file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		users, err := pcfake.UsersOfInputCSV(f)
-		f.Close()
-		if err != nil || len(users) != n {
-			t.Fatalf("%s: %d users, %v; want %d", file, len(users), err, n)
-		}
-		for _, u := range users {
-			if !strings.Contains(u, "@") || u != strings.TrimSpace(u) {
-				t.Fatalf("%s: user %q", file, u)
-			}
 		}
 	}
 }

@@ -121,39 +121,6 @@ func ReadHoldingsCSV(r io.Reader) ([]Holding, error) {
 	}
 }
 
-// UsersOfInputCSV returns the distinct values (trimmed, compared in any case, in the
-// order first seen, empty ones left out) of the user column of a bulkassign input
-// file, so that a fake can know the users of a sample file. The header's user column
-// is matched in any case; a UTF-8 byte-order mark is tolerated, and rows of any length
-// are read (the planner judges them). An error names the line.
-func UsersOfInputCSV(r io.Reader) ([]string, error) {
-	cr, cols, err := readHeader(r, "read input users", "user")
-	if err != nil {
-		return nil, err
-	}
-	if cols["user"] < 0 {
-		return nil, errors.New("read input users: line 1: the header has no user column")
-	}
-	cr.FieldsPerRecord = -1
-	var out []string
-	seen := map[string]bool{}
-	for {
-		rec, _, err := readRecord(cr, "read input users")
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		u := field(rec, cols["user"])
-		if u == "" || seen[strings.ToLower(u)] {
-			continue
-		}
-		seen[strings.ToLower(u)] = true
-		out = append(out, u)
-	}
-}
-
 // readHeader skips a UTF-8 byte-order mark, reads the header row and finds the columns
 // named (as headerKey spells them; -1 when absent). A column named twice is an error.
 func readHeader(r io.Reader, op string, names ...string) (*csv.Reader, map[string]int, error) {
