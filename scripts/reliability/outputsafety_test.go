@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	flagFsizeBlocks = flag.Int("fsize-blocks", 400, "TestOutputSafety: the shell's ulimit -f for the run (blocks of 512 bytes in dash, 1024 in bash)")
+	flagFsizeBlocks = flag.Int("fsize-blocks", 1000, "TestOutputSafety: the shell's ulimit -f for the run (blocks of 512 bytes in dash, 1024 in bash): past the rows of lines already done, which are written first")
 	flagTmpfsSize   = flag.String("tmpfs-size", "256k", "TestOutputSafety: the size of the tmpfs that fills up")
 )
 
