@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/report"
+	"github.com/bulkassign/bulkassign/samples"
 )
 
 func TestRunOnboardingEveryRowHasItsOutcome(t *testing.T) {
@@ -350,6 +352,38 @@ func TestRunSurvivesFaults(t *testing.T) {
 		}
 		if avail, consumed := e.fake.Units(testCustomer, skuE5); consumed != 500+rows || avail != 5500-rows {
 			t.Fatalf("E5 units %d available, %d consumed", avail, consumed)
+		}
+	})
+}
+
+// TestRunReadsEachCatalogueOnce: a run over two customers, users read and a rollback
+// written, makes one subscribedskus read per customer: the rollback comes from the
+// plan's catalogue.
+func TestRunReadsEachCatalogueOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const other = "11111111-2222-4333-8444-555555555555"
+		skus, err := pcfake.LoadCatalogue(bytes.NewReader(samples.Catalogue))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newEnv(t, pcfake.WithCustomer(other, skus), pcfake.WithUsers(other, []pcfake.User{pcfake.MakeUser("zoe@fabrikam.com")}))
+		in := e.file("in.csv", "customer,user,sku\n"+testCustomer+",amelia.hart@contoso.onmicrosoft.com,ENTERPRISEPACK\n"+
+			other+",zoe@fabrikam.com,ENTERPRISEPACK\n"+testCustomer+",bob@contoso.com,ENTERPRISEPREMIUM\n")
+		out := e.path("result.csv")
+		if code := e.run(t.Context(), nil, "run", "--input", in, "--output", out); code != ExitOK && code != ExitRowsFailed {
+			t.Fatalf("exit %d\n%s", code, e.all())
+		}
+		reads := map[string]int{}
+		for _, r := range e.fake.Requests() {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/subscribedskus") {
+				reads[strings.ToLower(r.Customer)]++
+			}
+		}
+		if len(reads) != 2 || reads[testCustomer] != 1 || reads[other] != 1 {
+			t.Fatalf("subscribedskus reads per customer %v, want one each", reads)
+		}
+		if len(e.posts()) == 0 {
+			t.Fatal("nothing was sent: the run did not get to its changes")
 		}
 	})
 }

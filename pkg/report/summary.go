@@ -118,6 +118,16 @@ func tally(m map[string]map[Status]int, label string, st Status, d int) map[stri
 	return m
 }
 
+// Reserve makes room for the lines up to last (an input's last line), so that Add
+// takes no memory as results come in. Lines beyond it are still counted.
+func (s *Summary) Reserve(last int) {
+	if last >= cap(s.lines.dense) && last < maxDenseLine {
+		grown := make([]lineState, len(s.lines.dense), last+1)
+		copy(grown, s.lines.dense)
+		s.lines.dense = grown
+	}
+}
+
 // Rows returns the number of lines counted, whatever their status.
 func (s *Summary) Rows() int {
 	n := 0

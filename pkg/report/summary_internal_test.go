@@ -32,3 +32,26 @@ func TestSummaryLineStateIsCompact(t *testing.T) {
 		t.Fatalf("rows %d counts %v", s.Rows(), s.Counts)
 	}
 }
+
+// TestSummaryReserveTakesNoMemoryWhileCounting: with the input's last line reserved,
+// adding the lines allocates nothing (a run's memory stays flat while it sends).
+func TestSummaryReserveTakesNoMemoryWhileCounting(t *testing.T) {
+	var s Summary
+	s.Reserve(10_001)
+	s.Add(Result{Line: 2, Customer: "contoso", Sku: "SPE_E5", Status: StatusSucceeded}) // labels made once
+	line := 3
+	allocs := testing.AllocsPerRun(9_000, func() {
+		s.Add(Result{Line: line, Customer: "contoso", Sku: "SPE_E5", Status: StatusSucceeded})
+		line++
+	})
+	if allocs != 0 {
+		t.Fatalf("%.2f allocations per line added after Reserve", allocs)
+	}
+	if s.Rows() != line-2 || cap(s.lines.dense) != 10_002 {
+		t.Fatalf("rows %d, cap %d", s.Rows(), cap(s.lines.dense))
+	}
+	s.Reserve(5) // never shrinks
+	if cap(s.lines.dense) != 10_002 || s.Rows() != line-2 {
+		t.Fatalf("Reserve shrank the table: cap %d, rows %d", cap(s.lines.dense), s.Rows())
+	}
+}

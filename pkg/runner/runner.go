@@ -209,18 +209,29 @@ func (r *run) watch(cancelReq context.CancelCauseFunc, finished <-chan struct{})
 // started, and closes results once every worker is done.
 func (r *run) dispatch(results chan<- outcome) {
 	defer close(results)
-	var g errgroup.Group
-	g.SetLimit(r.cfg.Concurrency)
 	order := r.plan.ChangeOrder()
-	i := 0
-	for ; i < len(order) && r.runCtx.Err() == nil; i++ {
-		idx := int(order[i])
-		ch := r.plan.Change(idx)
+	// A fixed pool of workers, each taking changes in turn: their stacks, grown by the
+	// first request, serve every later one.
+	jobs := make(chan int)
+	var g errgroup.Group
+	for range min(r.cfg.Concurrency, len(order)) {
 		g.Go(func() error {
-			results <- r.send(idx, ch)
+			for idx := range jobs {
+				results <- r.send(idx, r.plan.Change(idx))
+			}
 			return nil
 		})
 	}
+	i := 0
+feed:
+	for ; i < len(order) && r.runCtx.Err() == nil; i++ {
+		select {
+		case jobs <- int(order[i]):
+		case <-r.runCtx.Done():
+			break feed
+		}
+	}
+	close(jobs)
 	for ; i < len(order); i++ {
 		results <- outcome{change: r.plan.Change(int(order[i])), kind: kindNotSent}
 	}
