@@ -15,15 +15,16 @@ func decrease(limit, floor float64) float64 {
 }
 
 // backOffTo is the pace after a 429 at pace limit, and the ceiling it tells: factor
-// times accepted, the rate of unthrottled answers just before (0: unknown), kept
-// between half the pace and the pace; half the pace, not below floor, when accepted
-// is unknown.
+// times accepted, the rate of unthrottled answers just before (0: unknown), or times
+// the pace when more than the pace passed (a token bucket's burst does: the server
+// still throttled at this pace), never below half the pace; half the pace, not below
+// floor, when accepted is unknown.
 func backOffTo(limit, accepted, floor, factor float64) (next, ceiling float64) {
 	next = decrease(limit, floor)
 	if accepted <= 0 {
 		return next, limit
 	}
-	return math.Max(next, math.Min(limit, factor*accepted)), math.Min(accepted, limit)
+	return math.Max(next, factor*math.Min(limit, accepted)), math.Min(accepted, limit)
 }
 
 // The factors of what the server accepted that the pace drops to: after a burst of

@@ -32,7 +32,7 @@ func TestBackOffTo(t *testing.T) {
 		{200, 0, 0.1, 100, 200},   // nothing to tell: halve
 		{200, 20, 0.1, 100, 20},   // never below half the pace in one step
 		{30, 20, 0.1, 19, 20},     // 0.95 of what the server accepted
-		{16, 40, 0.1, 16, 16},     // never above the pace
+		{16, 40, 0.1, 15.2, 16},   // below the pace it was throttled at, whatever passed before
 		{0.15, 0, 0.1, 0.1, 0.15}, // not below the floor
 		{25, 22.5, 0.1, 21.375, 22.5},
 	}
