@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
@@ -38,11 +39,13 @@ type Options struct {
 	// UsageLocation, when set (a two-letter country code), is given to users who have
 	// none, before their assignment, instead of skipping their rows.
 	UsageLocation string
-	// ReadConcurrency is how many reads may be in flight at once; below 1 means 8. The
-	// directory's limiter sets the pace.
+	// ReadConcurrency is how many reads of a customer may be in flight at once, and how
+	// many customers are read at once; below 1 means 8. The directory's limiter sets
+	// the pace.
 	ReadConcurrency int
 	// OnReads, when set, is told what the reads of each customer will be before they
-	// start, and OnReadProgress how many have been made, from time to time.
+	// start, and OnReadProgress how many have been made, from time to time; never two
+	// calls at once.
 	OnReads        func(ReadEstimate)
 	OnReadProgress func(ReadProgress)
 }
@@ -107,6 +110,7 @@ type builder struct {
 	// found; and what the reads cost.
 	updUser []int32
 	reads   ReadStats
+	readMu  sync.Mutex // guards the user tables, updUser and reads while customers' reads run concurrently
 }
 
 // Build reads the input CSV from r and plans it: every row validated and resolved

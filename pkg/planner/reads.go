@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,33 +21,45 @@ const lookupReadsMax = 1000
 // errEnoughPages stops a listing that costs more than looking the rest up would.
 var errEnoughPages = errors.New("listing stopped: looking the remaining users up is cheaper")
 
-// readUsers reads, for each customer in the order of Plan.Customers, the users its
-// rows name and what they hold: by lookups when they cost at most lookupReadsMax reads,
-// else from a listing of the directory, stopped as soon as it has cost more than
-// looking up the users still missing would (so that it never costs more than twice
-// the cheaper way). Users a lookup by principal name may have missed are looked for
-// in a listing when the directory says such lookups are uncertain; users still missing
-// in the listing of deleted users. Each found user is recorded once with what it
-// holds; b.updUser maps every name group to its user.
+// readUsers reads, for each customer, the users its rows name and what they hold: by
+// lookups when they cost at most lookupReadsMax reads, else from a listing of the
+// directory, stopped as soon as it has cost more than looking up the users still
+// missing would (so that it never costs more than twice the cheaper way). Users a
+// lookup by principal name may have missed are looked for in a listing when the
+// directory says such lookups are uncertain; users still missing in the listing of
+// deleted users. Each found user is recorded once with what it holds; b.updUser maps
+// every name group to its user. Customers are read concurrently, up to
+// ReadConcurrency at once (a directory whose budgets are per customer, as Graph's per
+// tenant, reads them side by side), each with up to ReadConcurrency reads in flight.
 func (b *builder) readUsers() error {
 	start := time.Now()
 
 	order, from := b.groupsByCustomer()
 	b.updUser = make([]int32, b.nUpdates)
+	head := b.heads()
+	g, ctx := errgroup.WithContext(b.ctx)
+	g.SetLimit(b.opts.ReadConcurrency)
 	for c := range b.customers {
 		upds := order[from[c]:from[c+1]]
 		if len(upds) == 0 {
 			continue
 		}
-		r := newCustomerReads(b, int32(c), upds)
-		if err := r.run(); err != nil {
-			return fmt.Errorf("read users of customer %s: %w", b.customers[c].id, err)
-		}
-		b.reads.Users += len(r.distinct)
-		b.reads.Found += r.found()
+		g.Go(func() error {
+			r := newCustomerReads(ctx, b, int32(c), upds, head)
+			if err := r.run(); err != nil {
+				return fmt.Errorf("read users of customer %s: %w", b.customers[c].id, err)
+			}
+			b.readMu.Lock()
+			defer b.readMu.Unlock()
+			b.reads.Users += len(r.distinct)
+			b.reads.Found += len(r.distinct) - r.missing
+			b.reads.Reads += int(r.reads.Load())
+			return nil
+		})
 	}
+	err := g.Wait()
 	b.reads.Elapsed = time.Since(start)
-	return nil
+	return err
 }
 
 // groupsByCustomer returns the name groups of each customer, in the order of their
@@ -87,9 +100,11 @@ func (b *builder) heads() []int32 {
 	return head
 }
 
-// customerReads reads the users of one customer.
+// customerReads reads the users of one customer. Its fields are its own; b's tables
+// are shared with the other customers' reads, under mu (b.readMu).
 type customerReads struct {
 	b        *builder
+	ctx      context.Context
 	c        int32
 	id       string
 	dir      client.Directory
@@ -110,13 +125,13 @@ type customerReads struct {
 	// file uses, one hash lookup each.
 	byID, byName bool
 
-	mu       sync.Mutex // guards b's user tables and updUser while reads run concurrently
+	mu       *sync.Mutex // b.readMu: guards b's user tables, updUser and the counts above
 	reads    atomic.Int64
 	upnFound bool // a lookup by principal name found a user
 }
 
-func newCustomerReads(b *builder, c int32, upds []int32) *customerReads {
-	r := &customerReads{b: b, c: c, id: b.customers[c].id, dir: b.opts.Users, upds: upds, head: b.heads()}
+func newCustomerReads(ctx context.Context, b *builder, c int32, upds, head []int32) *customerReads {
+	r := &customerReads{b: b, ctx: ctx, c: c, id: b.customers[c].id, dir: b.opts.Users, upds: upds, head: head, mu: &b.readMu}
 	r.costs = r.dir.ReadCosts()
 	r.costs.LookupBatch = max(r.costs.LookupBatch, 1)
 	r.costs.LookupReads = max(r.costs.LookupReads, 1)
@@ -166,7 +181,9 @@ func (r *customerReads) run() error {
 		r.estimate *= 2 // the listing stops before it costs more than the lookups would
 	}
 	if f := r.b.opts.OnReads; f != nil {
+		r.mu.Lock()
 		f(ReadEstimate{Customer: r.id, Users: n, Reads: r.estimate, Lookup: lookup})
+		r.mu.Unlock()
 	}
 	complete := false
 	if !lookup {
@@ -202,7 +219,7 @@ func (r *customerReads) list(deleted, stopEarly bool) (complete bool, err error)
 		perName-- // a user found in a listing still needs its licenses read
 	}
 	pages := 0
-	err = r.dir.ListUsers(r.b.ctx, r.id, deleted, func(users []client.User) error {
+	err = r.dir.ListUsers(r.ctx, r.id, deleted, func(users []client.User) error {
 		pages++
 		r.reads.Add(1)
 		r.mu.Lock()
@@ -234,7 +251,7 @@ func (r *customerReads) list(deleted, stopEarly bool) (complete bool, err error)
 // lookupMissing looks up, concurrently, the names not found yet.
 func (r *customerReads) lookupMissing() error {
 	var batch []string
-	g, ctx := errgroup.WithContext(r.b.ctx)
+	g, ctx := errgroup.WithContext(r.ctx)
 	g.SetLimit(r.b.opts.ReadConcurrency)
 	send := func(names []string) {
 		g.Go(func() error {
@@ -294,32 +311,39 @@ func foundByName(names []string, u *client.User) bool {
 
 // readLicenses reads what each found user holds when the read that found it did not.
 func (r *customerReads) readLicenses() error {
-	g, ctx := errgroup.WithContext(r.b.ctx)
-	g.SetLimit(r.b.opts.ReadConcurrency)
+	type toRead struct {
+		rec int32
+		id  string
+	}
+	var todo []toRead
 	seen := make(map[int32]bool)
+	r.mu.Lock()
 	for _, u := range r.upds {
 		rec := r.b.updUser[u] - 1
 		if rec < 0 || seen[rec] || r.b.userRecs[rec].known || r.b.userRecs[rec].state >= 0 {
 			continue // not found, read already, or deleted: its rows are skipped whatever it holds
 		}
 		seen[rec] = true
-		id := r.b.buildingUserID(&r.b.userRecs[rec])
+		todo = append(todo, toRead{rec, r.b.buildingUserID(&r.b.userRecs[rec])})
+	}
+	r.mu.Unlock()
+	g, ctx := errgroup.WithContext(r.ctx)
+	g.SetLimit(r.b.opts.ReadConcurrency)
+	for _, t := range todo {
 		g.Go(func() error {
-			lics, err := r.dir.UserLicenses(ctx, r.id, id)
+			lics, err := r.dir.UserLicenses(ctx, r.id, t.id)
 			r.reads.Add(1)
 			if err != nil {
 				return err
 			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			r.b.setHeld(rec, r.c, lics)
+			r.b.setHeld(t.rec, r.c, lics)
 			r.progress()
 			return nil
 		})
 	}
-	err := g.Wait()
-	r.b.reads.Reads += int(r.reads.Load())
-	return err
+	return g.Wait()
 }
 
 // missingNames counts the distinct names not found yet; with upnOnly, only those that
@@ -336,9 +360,6 @@ func (r *customerReads) missingLocked(upnOnly bool) int {
 	}
 	return r.missing
 }
-
-// found counts the distinct names found.
-func (r *customerReads) found() int { return len(r.distinct) - r.missingNames(false) }
 
 // progress reports the reads so far. The caller holds r.mu.
 func (r *customerReads) progress() {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/planner"
@@ -294,7 +296,7 @@ func TestBuildReadsUsers(t *testing.T) {
 	}
 }
 
-func TestBuildReadsEachCustomerInTurn(t *testing.T) {
+func TestBuildReadsCustomersAfterCatalogues(t *testing.T) {
 	upperB := strings.ToUpper(custB)
 	in := "user,sku,customer\n" +
 		"amy@contoso.com,ENTERPRISEPACK," + custA + "\n" +
@@ -313,10 +315,14 @@ func TestBuildReadsEachCustomerInTurn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
-	// Every catalogue first, as the file is read; then the users, a customer at a time.
-	want := []string{"skus " + custA, "skus " + upperB, "skus " + custC, "users " + custA, "users " + upperB, "users " + custC}
-	if got := slices.Compact(log.all()); !slices.Equal(got, want) {
-		t.Errorf("calls:\n got %q\nwant %q", got, want)
+	// Every catalogue first, as the file is read; then the users, customers side by side.
+	calls := log.all()
+	if want := []string{"skus " + custA, "skus " + upperB, "skus " + custC}; len(calls) < 3 || !slices.Equal(calls[:3], want) {
+		t.Errorf("calls:\n got %q\nwant the catalogues %q first", calls, want)
+	}
+	users := slices.Compact(slices.Sorted(slices.Values(calls[min(3, len(calls)):])))
+	if want := []string{"users " + custA, "users " + upperB, "users " + custC}; !slices.Equal(users, want) {
+		t.Errorf("users read: got %q, want %q", users, want)
 	}
 	for c, n := range map[string]int{custA: 2, custB: 2, custC: 1} {
 		if r := dir.Reads(c); r != (plannertest.Reads{Lookups: n}) {
@@ -412,4 +418,58 @@ func TestBuildReadsAfterDone(t *testing.T) {
 	if rb, ra := dir.Reads(custB), dir.Reads(custA); rb != (plannertest.Reads{}) || ra != (plannertest.Reads{Lookups: 2}) {
 		t.Errorf("reads: %+v of %s (only done rows), %+v of %s; want none, and amy's and cal's lookups only", rb, custB, ra, custA)
 	}
+}
+
+// meetingDirectory holds each customer's first lookup until every customer's has
+// started, or until a minute has passed (then it fails).
+type meetingDirectory struct {
+	*plannertest.Directory
+	customers int
+	all       chan struct{}
+	mu        sync.Mutex
+	seen      map[string]bool
+}
+
+func (d *meetingDirectory) LookupUsers(ctx context.Context, customer string, names []string) ([]client.User, error) {
+	d.mu.Lock()
+	first := !d.seen[customer]
+	d.seen[customer] = true
+	if first && len(d.seen) == d.customers {
+		close(d.all)
+	}
+	d.mu.Unlock()
+	if first {
+		select {
+		case <-d.all:
+		case <-time.After(time.Minute):
+			return nil, fmt.Errorf("customer %s was read alone: the others' reads did not start", customer)
+		}
+	}
+	return d.Directory.LookupUsers(ctx, customer, names)
+}
+
+// TestBuildReadsCustomersConcurrently: customers whose directories are paced apart (as
+// Graph's tenants) are read side by side, not one after another.
+func TestBuildReadsCustomersConcurrently(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := &meetingDirectory{Directory: directoryOf(sampleUsers()...), customers: 3, all: make(chan struct{}), seen: map[string]bool{}}
+		dir.Set(custB, plannertest.ActiveUser(bobID, "b1@b.com"))
+		dir.Set(custC, plannertest.ActiveUser(calID, "c1@c.com"))
+		in := "user,sku,customer\n" +
+			"amy@contoso.com,ENTERPRISEPACK," + custA + "\n" +
+			"b1@b.com,ENTERPRISEPACK," + custB + "\n" +
+			"c1@c.com,ENTERPRISEPACK," + custC + "\n"
+		p, err := buildWith(t, in, sampleCatalogue(), planner.Options{Users: dir, ReadConcurrency: 3})
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		if p.Reads.Users != 3 || p.Reads.Found != 3 {
+			t.Errorf("Reads = %+v, want 3 users found", p.Reads)
+		}
+		for i, id := range []string{amyID, bobID, calID} {
+			if r := p.Row(i); r.Status != planner.StatusPlanned || r.UserID != id {
+				t.Errorf("row %d = %q %q, UserID %q; want planned, %q", i, r.Status, r.Reason, r.UserID, id)
+			}
+		}
+	})
 }
