@@ -32,7 +32,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.readUsers, "read-users", true, "read the file's users and what they hold: send only what changes, count seats exactly, write a rollback file")
 	fs.BoolVar(&f.checkUsers, "check-users", true, "the earlier name of --read-users")
 	fs.StringVar(&f.usageLocation, "usage-location", "", "two-letter `country` to set on users without a usage location, before their assignment")
-	fs.IntVar(&f.readConcurrency, "read-concurrency", 8, "reads in flight at most")
+	fs.IntVar(&f.readConcurrency, "read-concurrency", 8, "reads in flight at most per customer, and customers read at once")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this `FILE`, whatever the exit code")
 }
 
