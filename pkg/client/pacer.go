@@ -48,9 +48,10 @@ const (
 //     to half the pace when there is too little to tell; after such a blind halving it
 //     holds for steadyHold past the pause, then climbs in small steps. When the gate
 //     opens, one attempt goes first as a probe and the others wait for its answer.
-//   - Once a ceiling is known, a lone 429 while the pace probes just above it is a
-//     probe refused: only its call waits out the Retry-After and the pace drops to
-//     softFactor of what the server accepted, while every other caller goes on.
+//   - Once a ceiling is known, a lone 429 while the pace probes just above it, or
+//     while it climbs back after a drop it could not size, is a probe refused: only
+//     its call waits out the Retry-After and the pace drops to softFactor of what the
+//     server accepted, while every other caller goes on.
 //   - After every second's worth of unthrottled answers the pace climbs additively by
 //     stepFraction of the rate at which the server last throttled, a fiftieth of that
 //     once within 0.95 of it (probing gently where it throttled before), up to the

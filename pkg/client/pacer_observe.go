@@ -72,10 +72,11 @@ func (p *Pacer) Observe(call *Call, a Attempt) {
 // throttle takes a 429 answered at now to an attempt of call sent at sentAt, whose
 // Retry-After ends at until. The caller holds p.mu.
 //
-// A 429 while the pace probes just above a ceiling already learned, with the gate open
-// and no 429 in the last softGap, is a probe refused: only its call waits out the
-// Retry-After, and the pace drops just under what the server accepted; everyone else
-// goes on. Any other 429 shuts the gate for everyone until its Retry-After and lowers
+// A 429 while the pace probes just above a ceiling already learned, or climbs blind
+// after a drop it could not size (what the server accepted then sizes it), with the
+// gate open and no 429 in the last softGap, is a probe refused: only its call waits out
+// the Retry-After, and the pace drops just under what the server accepted; everyone
+// else goes on. Any other 429 shuts the gate for everyone until its Retry-After and lowers
 // the pace (once per burst of 429s: one to an attempt sent before the last decrease
 // only extends the pause, or, after a soft decrease, holds its own call back).
 func (p *Pacer) throttle(call *Call, now, sentAt, until time.Time) {
@@ -89,10 +90,10 @@ func (p *Pacer) throttle(call *Call, now, sentAt, until time.Time) {
 		return
 	}
 	accepted := p.acceptedRate(now)
-	if p.known && !now.Before(p.pausedUntil) && now.Sub(p.lastThr) > softGap && p.limit >= 0.9*p.ceiling {
+	if p.known && !now.Before(p.pausedUntil) && now.Sub(p.lastThr) > softGap && (p.limit >= 0.9*p.ceiling || p.blind && accepted > 0) {
 		holdCall(call, until)
 		next, ceiling := backOffTo(p.limit, accepted, p.floor, softFactor)
-		p.ceiling = ceiling
+		p.ceiling, p.blind = ceiling, false
 		p.setLimit(now, next)
 		p.decreasedAt, p.softAt, p.openedAt = now, now, now
 		p.okAt = p.okAt[:0]

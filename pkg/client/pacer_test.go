@@ -640,3 +640,36 @@ func TestPacerWaitHonoursContext(t *testing.T) {
 
 // The pacer is a Limiter.
 var _ Limiter = (*Pacer)(nil)
+
+// After a drop it could not size (a blind halving), the pace climbs in small steps; the
+// lone 429 that meets the server's new ceiling on the way up is a probe refused too: it
+// sizes the ceiling from what the server accepted and holds only its own call, rather
+// than shutting the gate for everyone again.
+func TestPacerBlindClimbMeetsTheCeilingSoftly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(20, 1)
+		answerAt(p, 100, 20)
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second}) // learns the ceiling, 20
+		time.Sleep(time.Second)
+		answerAt(p, 2, 19)
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second}) // the server drops: too little to size it
+		blind := p.Limit()
+		if blind > 10 {
+			t.Fatalf("pace after an unsized drop = %v, want half of 19", blind)
+		}
+		time.Sleep(time.Second + steadyHold)
+		answerAt(p, 200, 10) // the server takes 10/s; the pace climbs above it
+		if p.Limit() <= blind {
+			t.Fatalf("pace %v did not climb from %v", p.Limit(), blind)
+		}
+		probe := &Call{Response: Response{Attempts: 1, StatusCode: 429}}
+		p.Observe(probe, Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second})
+		if got := p.Limit(); got < 0.9*10 || got > 10 {
+			t.Errorf("pace after the climb met the ceiling = %v, want just under the 10/s accepted", got)
+		}
+		start := time.Now()
+		if err := p.Wait(t.Context(), &Call{}); err != nil || time.Since(start) > 200*time.Millisecond {
+			t.Errorf("another call waited %v (%v): the gate shut for everyone", time.Since(start), err)
+		}
+	})
+}
