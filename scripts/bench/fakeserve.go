@@ -64,6 +64,7 @@ type limit struct {
 //	limit all|read|write RPS BURST   Server.SetRateLimit, SetReadRateLimit or SetWriteRateLimit; answers "ok"
 //	stats                            answers Server.Stats() as JSON
 //	conns                            answers how many TCP connections it accepted
+//	cpu                              answers the CPU time it has used so far, in nanoseconds
 //
 // It exits when standard input closes (the bench is done with it, or died).
 //
@@ -145,6 +146,8 @@ func fakeCommand(fake served, ln *countingListener, line string) string {
 		return "ok"
 	case len(f) == 1 && f[0] == "conns":
 		return strconv.FormatInt(ln.accepted.Load(), 10)
+	case len(f) == 1 && f[0] == "cpu":
+		return strconv.FormatInt(int64(selfCPU()), 10)
 	case len(f) == 1 && f[0] == "stats":
 		b, err := json.Marshal(fake.stats())
 		if err != nil {
