@@ -96,7 +96,9 @@ func readBody(hr *http.Response) ([]byte, error) {
 		if n > maxBodySize {
 			return nil, errBodyTooLarge
 		}
-		size = int(n) + 1 // one more, so that reading to EOF does not grow the buffer
+		// bytes.MinRead more: ReadFrom grows a buffer with less room than that before
+		// each read, the one that finds EOF included, and growing copies the body.
+		size = int(n) + bytes.MinRead
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	if _, err := buf.ReadFrom(io.LimitReader(hr.Body, maxBodySize+1)); err != nil {
