@@ -58,7 +58,11 @@ func walkListedUsers(raw []byte, out *[]listedUser) error {
 		} else {
 			users = append(users, listedUser{})
 		}
-		end, err := walkListedUser(raw, i, &users[len(users)-1])
+		var prev *listedUser
+		if k := len(users); k > 1 {
+			prev = &users[k-2]
+		}
+		end, err := walkListedUser(raw, i, &users[len(users)-1], prev)
 		if err != nil {
 			return err
 		}
@@ -78,8 +82,8 @@ func walkListedUsers(raw []byte, out *[]listedUser) error {
 }
 
 // walkListedUser reads the object (or null) at raw[i] into u and returns the index
-// past it.
-func walkListedUser(raw []byte, i int, u *listedUser) (int, error) {
+// past it. A value equal to prev's (the user before, if any) shares its string.
+func walkListedUser(raw []byte, i int, u, prev *listedUser) (int, error) {
 	if hasLiteral(raw, i, "null") {
 		return i + len("null"), nil
 	}
@@ -98,7 +102,7 @@ func walkListedUser(raw []byte, i int, u *listedUser) (int, error) {
 		if i = skipSpace(raw, kend); i >= len(raw) || raw[i] != ':' {
 			return 0, errUnusual
 		}
-		vend := u.readField(raw, skipSpace(raw, i+1), key)
+		vend := u.readField(raw, skipSpace(raw, i+1), key, prev)
 		if vend < 0 {
 			return 0, errUnusual
 		}
@@ -116,8 +120,9 @@ func walkListedUser(raw []byte, i int, u *listedUser) (int, error) {
 
 // readField reads the value at raw[i] of the key into the field the key names, if
 // any, and returns the index past it; -1 when the value is not valid JSON, or not a
-// plain string or null for a field.
-func (u *listedUser) readField(raw []byte, i int, key []byte) int {
+// plain string or null for a field. A value equal to prev's field (users mostly share
+// their usage location and state) is prev's string, not a new one.
+func (u *listedUser) readField(raw []byte, i int, key []byte, prev *listedUser) int {
 	field := u.field(key)
 	switch {
 	case field == nil:
@@ -131,7 +136,14 @@ func (u *listedUser) readField(raw []byte, i int, key []byte) int {
 	if end < 0 || !plain {
 		return -1
 	}
-	*field = string(raw[i+1 : end-1])
+	v := raw[i+1 : end-1]
+	if prev != nil {
+		if p := prev.field(key); string(v) == *p {
+			*field = *p
+			return end
+		}
+	}
+	*field = string(v)
 	return end
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 // decodeByParts decodes a page as listPages does when the walk reads it.
@@ -163,6 +164,23 @@ func TestListedUsersWalkReadsTheUsualPage(t *testing.T) {
 	var users []listedUser
 	if err := walkListedUsers(raw, &users); err != nil || len(users) != 3 || users[2].ID != items[2].ID {
 		t.Fatalf("walk of %s: %v, %+v", raw, err, users)
+	}
+}
+
+// TestListedUsersShareRepeatedValues: a value equal to the user before's is that
+// user's string, not a copy.
+func TestListedUsersShareRepeatedValues(t *testing.T) {
+	raw := []byte(`[{"id":"a","usageLocation":"US","state":"active"},{"id":"b","usageLocation":"US","state":"active"},{"id":"c","usageLocation":"NL","state":"active"}]`)
+	var users []listedUser
+	if err := walkListedUsers(raw, &users); err != nil || len(users) != 3 {
+		t.Fatalf("walk: %v, %+v", err, users)
+	}
+	if unsafe.StringData(users[1].UsageLocation) != unsafe.StringData(users[0].UsageLocation) ||
+		unsafe.StringData(users[2].State) != unsafe.StringData(users[0].State) {
+		t.Errorf("repeated values are copies: %+v", users)
+	}
+	if users[2].UsageLocation != "NL" || users[1].ID != "b" {
+		t.Errorf("users = %+v", users)
 	}
 }
 
