@@ -89,14 +89,23 @@ func (c *Client) send(req *http.Request) (*Answer, error) {
 }
 
 // readBody reads an answer's body, at most maxBodySize bytes, sizing the buffer from
-// Content-Length when the server sent one.
+// the answer's length when known (http.Response.ContentLength, else the
+// Content-Length header).
 func readBody(hr *http.Response) ([]byte, error) {
 	size := 512
-	if n, err := strconv.ParseInt(hr.Header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+	n := hr.ContentLength
+	if n <= 0 { // unknown (-1), or a Response made by hand that left it 0
+		if h, err := strconv.ParseInt(hr.Header.Get("Content-Length"), 10, 64); err == nil {
+			n = h
+		}
+	}
+	if n >= 0 {
 		if n > maxBodySize {
 			return nil, errBodyTooLarge
 		}
-		size = int(n) + 1 // one more, so that reading to EOF does not grow the buffer
+		// bytes.MinRead more: ReadFrom grows a buffer with less room than that before
+		// each read, the one that finds EOF included, and growing copies the body.
+		size = int(n) + bytes.MinRead
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	if _, err := buf.ReadFrom(io.LimitReader(hr.Body, maxBodySize+1)); err != nil {

@@ -113,6 +113,17 @@ func (f *fakeProc) Conns() (int, error) {
 	return strconv.Atoi(line)
 }
 
+// CPU returns the CPU time the fake has used so far (user and system): the
+// difference over a measure is what serving it cost, without the fake's setup.
+func (f *fakeProc) CPU() (time.Duration, error) {
+	line, err := f.command("cpu")
+	if err != nil {
+		return 0, err
+	}
+	ns, err := strconv.ParseInt(line, 10, 64)
+	return time.Duration(ns), err
+}
+
 // Close ends the child process and waits for it.
 func (f *fakeProc) Close() {
 	f.in.Close()

@@ -8,15 +8,21 @@ import (
 )
 
 // errUnusual is decodeListedUsers giving way to encoding/json.
-var errUnusual = errors.New("not the usual shape")
+var errUnusual = errors.New("not valid JSON, or not the usual shape")
 
 // decodeListedUsers decodes a page's items into out as json.Unmarshal does, faster:
-// once the items are known to be valid JSON, each user's four fields are read in one
-// walk and every other value skipped. Anything less usual (a key or value with an
-// escape or outside ASCII, a field of another type) is left to encoding/json, so the
-// result, and the error, are always encoding/json's.
+// one walk checks that the items are valid JSON (as json.Valid would) while it reads
+// each user's four fields and skips every other value. Anything less usual (invalid
+// JSON, a key or value with an escape or a key outside ASCII, a field of another
+// type, deep nesting) is left to encoding/json, so the result, and the error, are
+// always encoding/json's.
+//
+// A walk that gives way has written users only past len(*out), where encoding/json
+// decodes them over again (or, for invalid JSON, which it refuses before decoding,
+// where no one looks). Users out holds already (a repeated items key) must not be
+// changed by invalid JSON: they are walked only once json.Valid has passed.
 func decodeListedUsers(raw []byte, out *[]listedUser) error {
-	if !json.Valid(raw) {
+	if len(*out) > 0 && !json.Valid(raw) {
 		return json.Unmarshal(raw, out)
 	}
 	if err := walkListedUsers(raw, out); err != nil {
@@ -25,14 +31,18 @@ func decodeListedUsers(raw []byte, out *[]listedUser) error {
 	return nil
 }
 
-// walkListedUsers reads valid JSON raw; errUnusual when it is not the usual shape.
+// walkListedUsers reads raw, an array of users (or null) and nothing more; errUnusual
+// when it is not valid JSON or not the usual shape.
 func walkListedUsers(raw []byte, out *[]listedUser) error {
 	i := skipSpace(raw, 0)
-	if bytes.HasPrefix(raw[i:], []byte("null")) {
+	if hasLiteral(raw, i, "null") {
+		if skipSpace(raw, i+len("null")) != len(raw) {
+			return errUnusual
+		}
 		*out = nil
 		return nil
 	}
-	if raw[i] != '[' {
+	if i >= len(raw) || raw[i] != '[' {
 		return errUnusual
 	}
 	users := (*out)[:0]
@@ -40,7 +50,7 @@ func walkListedUsers(raw []byte, out *[]listedUser) error {
 		users = []listedUser{} // as encoding/json: an empty array is an empty slice
 	}
 	i = skipSpace(raw, i+1)
-	for raw[i] != ']' {
+	for i < len(raw) && raw[i] != ']' {
 		// As encoding/json, an element within the slice's capacity is decoded over
 		// what it held.
 		if k := len(users); k < cap(users) {
@@ -48,63 +58,115 @@ func walkListedUsers(raw []byte, out *[]listedUser) error {
 		} else {
 			users = append(users, listedUser{})
 		}
-		end, err := walkListedUser(raw, i, &users[len(users)-1])
+		var prev *listedUser
+		if k := len(users); k > 1 {
+			prev = &users[k-2]
+		}
+		end, err := walkListedUser(raw, i, &users[len(users)-1], prev)
 		if err != nil {
 			return err
 		}
-		if i = skipSpace(raw, end); raw[i] == ',' {
-			i = skipSpace(raw, i+1)
+		if i = skipSpace(raw, end); i < len(raw) && raw[i] == ',' {
+			if i = skipSpace(raw, i+1); i < len(raw) && raw[i] == ']' {
+				return errUnusual // a comma before the end
+			}
+		} else if i >= len(raw) || raw[i] != ']' {
+			return errUnusual
 		}
+	}
+	if i >= len(raw) || skipSpace(raw, i+1) != len(raw) {
+		return errUnusual
 	}
 	*out = users
 	return nil
 }
 
 // walkListedUser reads the object (or null) at raw[i] into u and returns the index
-// past it.
-func walkListedUser(raw []byte, i int, u *listedUser) (int, error) {
-	if raw[i] == 'n' {
+// past it. A value equal to prev's (the user before, if any) shares its string.
+func walkListedUser(raw []byte, i int, u, prev *listedUser) (int, error) {
+	if hasLiteral(raw, i, "null") {
 		return i + len("null"), nil
 	}
 	if raw[i] != '{' {
 		return 0, errUnusual
 	}
-	i = skipSpace(raw, i+1)
-	for raw[i] != '}' {
-		kend := skipString(raw, i)
-		key := raw[i+1 : kend-1]
-		if !plainASCII(key) {
+	if i = skipSpace(raw, i+1); i < len(raw) && raw[i] == '}' {
+		return i + 1, nil
+	}
+	for i < len(raw) && raw[i] == '"' {
+		kend, plain := scanString(raw, i)
+		if kend < 0 || !plain || !plainASCII(raw[i+1:kend-1]) {
 			return 0, errUnusual
 		}
-		i = skipSpace(raw, skipSpace(raw, kend)+1) // past ':'
-		vend := skipValue(raw, i)
-		if field := u.field(key); field != nil {
-			switch {
-			case raw[i] == 'n': // null leaves the field as it is
-			case raw[i] != '"' || !plainString(raw[i+1:vend-1]):
-				return 0, errUnusual
-			default:
-				*field = string(raw[i+1 : vend-1])
-			}
+		key := raw[i+1 : kend-1]
+		if i = skipSpace(raw, kend); i >= len(raw) || raw[i] != ':' {
+			return 0, errUnusual
 		}
-		if i = skipSpace(raw, vend); raw[i] == ',' {
+		vend := u.readField(raw, skipSpace(raw, i+1), key, prev)
+		if vend < 0 {
+			return 0, errUnusual
+		}
+		switch i = skipSpace(raw, vend); {
+		case i < len(raw) && raw[i] == '}':
+			return i + 1, nil
+		case i < len(raw) && raw[i] == ',':
 			i = skipSpace(raw, i+1)
+		default:
+			return 0, errUnusual
 		}
 	}
-	return i + 1, nil
+	return 0, errUnusual
 }
 
-// field is the field a key names, as encoding/json matches keys to the struct's tags.
-func (u *listedUser) field(key []byte) *string {
+// readField reads the value at raw[i] of the key into the field the key names, if
+// any, and returns the index past it; -1 when the value is not valid JSON, or not a
+// plain string or null for a field. A value equal to prev's field (users mostly share
+// their usage location and state) is prev's string, not a new one.
+func (u *listedUser) readField(raw []byte, i int, key []byte, prev *listedUser) int {
+	field := u.field(key)
 	switch {
-	case bytes.EqualFold(key, []byte("id")):
-		return &u.ID
-	case bytes.EqualFold(key, []byte("userPrincipalName")):
-		return &u.UserPrincipalName
-	case bytes.EqualFold(key, []byte("usageLocation")):
-		return &u.UsageLocation
-	case bytes.EqualFold(key, []byte("state")):
-		return &u.State
+	case field == nil:
+		return validValue(raw, i, 0)
+	case hasLiteral(raw, i, "null"): // null leaves the field as it is
+		return i + len("null")
+	case i >= len(raw) || raw[i] != '"':
+		return -1
+	}
+	end, plain := scanString(raw, i)
+	if end < 0 || !plain {
+		return -1
+	}
+	v := raw[i+1 : end-1]
+	if prev != nil {
+		if p := prev.field(key); string(v) == *p {
+			*field = *p
+			return end
+		}
+	}
+	*field = string(v)
+	return end
+}
+
+// field is the field a key names, as encoding/json matches keys to the struct's tags
+// (for a key of printable ASCII, a match in any case is bytes.EqualFold's).
+func (u *listedUser) field(key []byte) *string {
+	switch len(key) {
+	case len("id"):
+		if bytes.EqualFold(key, []byte("id")) {
+			return &u.ID
+		}
+	case len("userPrincipalName"):
+		if bytes.EqualFold(key, []byte("userPrincipalName")) {
+			return &u.UserPrincipalName
+		}
+	case len("usageLocation"):
+		if bytes.EqualFold(key, []byte("usageLocation")) {
+			return &u.UsageLocation
+		}
+	case len("state"):
+		if bytes.EqualFold(key, []byte("state")) {
+			return &u.State
+		}
 	}
 	return nil
 }
@@ -118,10 +180,4 @@ func plainASCII(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// plainString reports whether the contents of a JSON string need no decoding: valid
-// UTF-8 without escapes (encoding/json replaces invalid UTF-8).
-func plainString(b []byte) bool {
-	return bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b)
 }

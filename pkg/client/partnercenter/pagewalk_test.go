@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 // decodeByParts decodes a page as listPages does when the walk reads it.
@@ -102,6 +103,35 @@ var itemSamples = []string{
 	`[{"ſtate":"s"}]`,
 	`[1]`,
 	`[{"id":"a"},]`,
+	// Invalid JSON the walk must refuse, as json.Valid does, where it skips a value
+	// or reads a field.
+	`[{"id":"a","x":[1,]}]`,
+	`[{"id":"a","x":{"k":1,}}]`,
+	`[{"id":"a","x":{"k" 1}}]`,
+	`[{"id":"a","x":01}]`,
+	`[{"id":"a","x":1.}]`,
+	`[{"id":"a","x":-}]`,
+	`[{"id":"a","x":1e}]`,
+	`[{"id":"a","x":[-0.5e+10, 2E-3, 0, true, false, null, "s", {}, []]}]`,
+	`[{"id":"a","x":tru}]`,
+	`[{"id":"a","x":nul}]`,
+	`[{"id":nullx}]`,
+	`[{"id":"a","x":"\q"}]`,
+	`[{"id":"a","x":"\u12G4"}]`,
+	`[{"id":"a","x":"tab	inside"}]`,
+	"[{\"id\":\"a\",\"x\":\"\xff\xfe\"}]",
+	"[{\"id\":\"\xff\"}]",
+	`[{"id":"a"}] x`,
+	`[{"id":"a"}]]`,
+	`[{"id":"a"} {"id":"b"}]`,
+	`[{"id":"a",}]`,
+	`[{,"id":"a"}]`,
+	`[{"id":"a"`,
+	`[{"id":"a`,
+	`nullx`,
+	`null ]`,
+	`[,]`,
+	`[{"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"id":"deep"}]`,
 }
 
 // TestListedUsersDecodeAsEncodingJSON: the lean decoder gives encoding/json's result,
@@ -113,14 +143,62 @@ func TestListedUsersDecodeAsEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestListedUsersWalkReadsTheUsualPage: the items of a page as Partner Center sends
+// it are read by the walk itself, not left to encoding/json.
+func TestListedUsersWalkReadsTheUsualPage(t *testing.T) {
+	type item struct {
+		ID, UserPrincipalName, DisplayName, UsageLocation, State string
+		Attributes                                               struct{ ObjectType string }
+		Links                                                    map[string]any
+	}
+	items := make([]item, 3)
+	for k := range items {
+		items[k] = item{ID: "5d1e0b5e-0c2e-4c3f-9a47-1d2f3b4c5d6" + string(rune('0'+k)), UserPrincipalName: "user@contoso.com",
+			DisplayName: "User", UsageLocation: "US", State: "active", Links: map[string]any{"self": map[string]any{"uri": "/u", "n": -1.5e3}}}
+		items[k].Attributes.ObjectType = "CustomerUser"
+	}
+	raw, err := json.MarshalIndent(items, " ", "\t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []listedUser
+	if err := walkListedUsers(raw, &users); err != nil || len(users) != 3 || users[2].ID != items[2].ID {
+		t.Fatalf("walk of %s: %v, %+v", raw, err, users)
+	}
+}
+
+// TestListedUsersShareRepeatedValues: a value equal to the user before's is that
+// user's string, not a copy.
+func TestListedUsersShareRepeatedValues(t *testing.T) {
+	raw := []byte(`[{"id":"a","usageLocation":"US","state":"active"},{"id":"b","usageLocation":"US","state":"active"},{"id":"c","usageLocation":"NL","state":"active"}]`)
+	var users []listedUser
+	if err := walkListedUsers(raw, &users); err != nil || len(users) != 3 {
+		t.Fatalf("walk: %v, %+v", err, users)
+	}
+	if unsafe.StringData(users[1].UsageLocation) != unsafe.StringData(users[0].UsageLocation) ||
+		unsafe.StringData(users[2].State) != unsafe.StringData(users[0].State) {
+		t.Errorf("repeated values are copies: %+v", users)
+	}
+	if users[2].UsageLocation != "NL" || users[1].ID != "b" {
+		t.Errorf("users = %+v", users)
+	}
+}
+
 // checkListedUsers decodes raw into nothing, and over a slice that holds users (as a
 // repeated items key does), both ways.
 func checkListedUsers(t *testing.T, raw []byte) {
 	t.Helper()
-	for _, earlier := range []int{0, 1, 3} {
+	for _, earlier := range []int{0, 1, 3, -2} {
 		held := func() []listedUser {
-			if earlier == 0 {
+			switch {
+			case earlier == 0:
 				return nil
+			case earlier < 0: // none held, but -earlier users within the capacity
+				us := make([]listedUser, -earlier)
+				for k := range us {
+					us[k] = listedUser{ID: "stale", UsageLocation: "stale"}
+				}
+				return us[:0]
 			}
 			us := make([]listedUser, earlier, earlier+1)
 			for k := range us {
@@ -129,6 +207,9 @@ func checkListedUsers(t *testing.T, raw []byte) {
 			return us
 		}
 		want, got := held(), held()
+		if walked := held(); walkListedUsers(raw, &walked) == nil && !json.Valid(raw) {
+			t.Fatalf("%q over %d: walked, but it is not valid JSON", raw, earlier)
+		}
 		werr := json.Unmarshal(raw, &want)
 		gerr := decodeListedUsers(raw, &got)
 		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {

@@ -601,7 +601,8 @@ func TestListUsersPagesCallsPageAsPagesArrive(t *testing.T) {
 }
 
 // TestListUsersPagesCallbackError checks that an error from the callback stops the
-// listing before any further request and comes back wrapped with the page's number.
+// listing (no request past the page fetched ahead) and comes back wrapped with the
+// page's number.
 func TestListUsersPagesCallbackError(t *testing.T) {
 	c, mux, _ := setup(t)
 	pager := threePages()
@@ -625,9 +626,11 @@ func TestListUsersPagesCallbackError(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("callback called %d times, want 2", calls)
 	}
+	// Page 3 is requested while page 2 is decoded (one page ahead), so it may have
+	// reached the server before the callback's error; nothing after it.
 	reqs := pager.recorded()
-	if len(reqs) != 2 {
-		t.Errorf("%d requests, want 2: none after the callback's error", len(reqs))
+	if len(reqs) != 2 && len(reqs) != 3 {
+		t.Errorf("%d requests, want 2 (or 3, the page fetched ahead): none after the callback's error", len(reqs))
 	}
 	if resp.RequestID != reqs[1].requestID || resp.Attempts != 2 {
 		t.Errorf("client.Response = %+v, want page 2's request ID %s and 2 attempts", resp, reqs[1].requestID)

@@ -39,6 +39,7 @@ type answer struct {
 	body       []byte
 	retryAfter int      // seconds; 0: no Retry-After header
 	groups     []string // license groups the request touched, for the request log
+	buf        *[]byte  // the pooled buffer body is in (pageAnswer), given back by recycle
 }
 
 // apiError is the error body of Partner Center. Code is a number, as in the docs'

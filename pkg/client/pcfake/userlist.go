@@ -128,6 +128,7 @@ func (s *Server) serveUsers(w http.ResponseWriter, r *http.Request, ex *Request)
 		})
 	}
 	s.write(w, ex, a)
+	a.recycle()
 }
 
 // parseUserFilter reads the filter query value: the one filter the documentation
@@ -222,7 +223,7 @@ func (s *Server) usersPage(customerID string, l listing) *answer {
 			Headers: []linkHeader{{Key: "MS-ContinuationToken", Value: s.continuationToken(scope, end)}},
 		}
 	}
-	return jsonAnswer(http.StatusOK, page)
+	return pageAnswer(&page)
 }
 
 // continuationToken makes the opaque token that points at offset in a customer's user
