@@ -177,11 +177,12 @@ func checkTornTail(tail []byte, header string, columns int) error {
 
 // foreignHeader is the error for a file that does not start with a result header.
 func foreignHeader(first []byte) error {
+	hint := resavedHint(first)
 	if i := bytes.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
-	return fmt.Errorf("line 1: not a bulkassign result file: the header is %q, want %q",
-		first, strings.TrimSuffix(headerLine, "\n"))
+	return fmt.Errorf("line 1: not a bulkassign result file: the header is %q, want %q%s",
+		first, strings.TrimSuffix(headerLine, "\n"), hint)
 }
 
 // result turns the cells of one row into a Result.

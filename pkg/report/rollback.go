@@ -92,8 +92,12 @@ func (r *RollbackFile) prepare() error {
 	case bytes.HasPrefix(data, []byte(rollbackHeaderLineV1)):
 		return fmt.Errorf("open rollback file %s: %w", r.path, ErrOldFormat)
 	default:
-		return fmt.Errorf("open rollback file %s: it is not a bulkassign rollback file (its header is not %q); move it away",
-			r.path, strings.TrimSpace(rollbackHeaderLine))
+		hint := resavedHint(data)
+		if hint == "" {
+			hint = "; move it away"
+		}
+		return fmt.Errorf("open rollback file %s: it is not a bulkassign rollback file (its header is not %q)%s",
+			r.path, strings.TrimSpace(rollbackHeaderLine), hint)
 	}
 	if err = r.f.Truncate(keep); err == nil {
 		_, err = r.f.Seek(keep, io.SeekStart)

@@ -47,7 +47,7 @@ func parseRollback(data []byte) ([]RollbackRow, error) {
 		return nil, err
 	}
 	if !slices.Equal(header, RollbackHeaderV1) && !slices.Equal(header, RollbackHeader) {
-		return nil, fmt.Errorf("it is not a bulkassign rollback file (its header is not %q)", strings.Join(RollbackHeader, ","))
+		return nil, fmt.Errorf("it is not a bulkassign rollback file (its header is not %q)%s", strings.Join(RollbackHeader, ","), resavedHint(data))
 	}
 	// gocsv reads the header again, now that it is known to be one of the two exactly:
 	// the columns of the older header are some of rollbackRecord's, whose others it

@@ -164,3 +164,49 @@ func TestRollbackRefusesALinkAndADirectory(t *testing.T) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+// A result or rollback file saved again by a spreadsheet is refused with what shows
+// it and what to do, not only "not a bulkassign file".
+func TestFilesResavedByASpreadsheetSaySo(t *testing.T) {
+	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+	result := strings.Join(Header, ",") + "\n" + "2,c,u,,,,,planned,,,,0,,,,,,\n"
+	rollback := rollbackHeaderLine + "2,c,u,s,,,,\n"
+	for name, tc := range map[string]struct{ content, why string }{
+		"result with a BOM":       {"\ufeff" + result, "byte-order mark"},
+		"result with CRLF":        {crlf(result), "CRLF"},
+		"result with semicolons":  {strings.ReplaceAll(result, ",", ";"), "';'"},
+		"rollback with a BOM":     {"\ufeff" + rollback, "byte-order mark"},
+		"rollback with CRLF":      {crlf(rollback), "CRLF"},
+		"rollback with BOM, CRLF": {"\ufeff" + crlf(rollback), "byte-order mark"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f.csv")
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var errs []error
+			if strings.HasPrefix(name, "result") {
+				_, _, err := Resume(path)
+				errs = append(errs, err)
+			} else {
+				rf, err := OpenRollback(path)
+				if rf != nil {
+					rf.Close()
+				}
+				errs = append(errs, err)
+				if tc.why != "CRLF" { // encoding/csv reads CRLF: only the append refuses it
+					_, err = ReadRollback(path)
+					errs = append(errs, err)
+				}
+			}
+			for _, err := range errs {
+				if err == nil || !strings.Contains(err.Error(), "saved again by a spreadsheet (") || !strings.Contains(err.Error(), tc.why) {
+					t.Errorf("got %v, want a refusal saying the file looks saved again by a spreadsheet (%s)", err, tc.why)
+				}
+			}
+			if b, _ := os.ReadFile(path); string(b) != tc.content {
+				t.Errorf("the file was changed: %q", b)
+			}
+		})
+	}
+}
