@@ -92,8 +92,6 @@ type builder struct {
 	custSpellIdx map[string]int32
 	customerIdx  map[string]int32
 	groupIdx     map[string]uint8
-	assignIdx    map[assignKey]int32
-	removeIdx    map[removeKey]int32
 	exclIdx      map[string]int32 // canon -> index into excl, for the plans users lack
 
 	// keys, when set, receives every valid row's report.RowKey by line, and nothing is
@@ -179,8 +177,6 @@ func newBuilder(ctx context.Context, cat Catalogue, opts Options) *builder {
 		custSpellIdx: make(map[string]int32),
 		customerIdx:  make(map[string]int32),
 		groupIdx:     make(map[string]uint8),
-		assignIdx:    make(map[assignKey]int32),
-		removeIdx:    make(map[removeKey]int32),
 		exclIdx:      make(map[string]int32),
 	}
 	b.opts.DefaultCustomer = strings.TrimSpace(opts.DefaultCustomer)

@@ -1,11 +1,14 @@
 package planner
 
 import (
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // maxField is the longest field, in bytes, the planner accepts.
@@ -17,6 +20,8 @@ const exampleGUID = "0c39d6d5-c70d-4c55-bc02-f620844f3fd1"
 // fieldProblem reports why a raw field cannot be used at all, or "".
 func fieldProblem(v string) string {
 	switch {
+	case len(v) <= maxField && plainASCII(v):
+		return ""
 	case len(v) > maxField:
 		return "longer than 1024 bytes"
 	case strings.IndexByte(v, 0) >= 0:
@@ -25,6 +30,25 @@ func fieldProblem(v string) string {
 		return "is not valid UTF-8: the file seems saved in another encoding (Excel's plain \"CSV\" is Windows-1252); save it as \"CSV UTF-8 (comma delimited)\""
 	}
 	return ""
+}
+
+// plainASCII reports whether s holds only ASCII bytes other than NUL, eight bytes at
+// a time: such a field is valid UTF-8 without a NUL byte.
+func plainASCII(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		if w&hi != 0 || (w-lo)&^w&hi != 0 { // a byte >= 0x80, or a zero byte
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == 0 || s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // userProblem reports why u (trimmed, not empty) is neither a user object ID nor a
@@ -71,27 +95,34 @@ const (
 )
 
 // hashUser hashes a user's matching key: customer, license group and the user folded
-// to lower case. Equal keys give equal hashes; callers check for collisions. It is a
-// variable so that tests can force collisions.
+// to lower case, eight bytes at a time (an ASCII name folded in place, any other
+// folded by strings.ToLower first). Equal keys give equal hashes; callers check for
+// collisions. It is a variable so that tests can force collisions.
 var hashUser = func(customer int32, group uint8, user string) uint64 {
 	h := uint64(fnvOffset)
 	h = (h ^ uint64(uint32(customer))) * fnvPrime
 	h = (h ^ uint64(group)) * fnvPrime
+	fold := true
 	for i := 0; i < len(user); i++ {
-		c := user[i]
-		if c >= utf8.RuneSelf {
-			rest := strings.ToLower(user[i:])
-			for j := 0; j < len(rest); j++ {
-				h = (h ^ uint64(rest[j])) * fnvPrime
-			}
-			return h
+		if user[i] >= utf8.RuneSelf {
+			user, fold = strings.ToLower(user), false
+			break
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h = (h ^ uint64(c)) * fnvPrime
 	}
-	return h
+	const hi, mul = 0x8080808080808080, 0x9E3779B97F4A7C15
+	var buf [8]byte
+	for i := 0; i < len(user); i += 8 {
+		w := buf[:copy(buf[:], user[i:])]
+		clear(buf[len(w):])
+		x := binary.LittleEndian.Uint64(buf[:])
+		if fold { // ASCII bytes from 'A' to 'Z' gain 0x20
+			x |= (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & hi >> 2
+		}
+		h = (h ^ x) * mul
+		h ^= h >> 29
+	}
+	h = (h ^ uint64(len(user))) * mul
+	return h ^ h>>32
 }
 
 // sameUser reports whether a and b name the same user: equal once folded to lower case.
