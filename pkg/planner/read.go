@@ -108,6 +108,8 @@ func (b *builder) read(r io.Reader) error {
 	if err != nil || len(b.problems) > 0 {
 		return err
 	}
+	recs := newRecordQueue(cr)
+	defer recs.close()
 	var in inputRow
 	for n := 0; ; n++ {
 		if n&1023 == 0 {
@@ -115,7 +117,7 @@ func (b *builder) read(r io.Reader) error {
 				return fmt.Errorf("read input: %w", err)
 			}
 		}
-		rec, err := cr.Read()
+		rec, line, err := recs.next()
 		if err == io.EOF {
 			return nil
 		}
@@ -125,7 +127,6 @@ func (b *builder) read(r io.Reader) error {
 			}
 			continue
 		}
-		line := cr.line()
 		if len(rec) != b.headerCols {
 			b.problems = append(b.problems, Problem{Line: line,
 				Message: fmt.Sprintf("wrong number of fields: the header has %d", b.headerCols)})
