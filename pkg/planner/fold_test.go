@@ -28,6 +28,27 @@ func TestPlainASCII(t *testing.T) {
 	}
 }
 
+// TestPrintableASCII compares printableASCII with its definition at every length
+// and place of a byte on either side of the printable range.
+func TestPrintableASCII(t *testing.T) {
+	for n := range 20 {
+		base := strings.Repeat("~", n)
+		if !printableASCII(base) {
+			t.Fatalf("%q: want printable", base)
+		}
+		for i := range n {
+			for _, c := range []byte{0, 0x1f, ' ', '!', '~', 0x7f, 0x80, 0xa0, 0xff} {
+				s := []byte(base)
+				s[i] = c
+				want := c > ' ' && c < 0x7f
+				if got := printableASCII(string(s)); got != want {
+					t.Fatalf("%q: printableASCII %v, want %v", s, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestHashUserFoldsCase checks that names equal once folded to lower case hash alike,
 // also when folding changes the bytes outside ASCII, and that other names mostly do not.
 func TestHashUserFoldsCase(t *testing.T) {

@@ -51,6 +51,27 @@ func plainASCII(s string) bool {
 	return true
 }
 
+// printableASCII reports whether s holds only printable ASCII bytes other than the
+// space ('!' to '~'), eight bytes at a time.
+func printableASCII(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		del := w ^ 0x7f7f7f7f7f7f7f7f // a zero byte where w has DEL
+		// A byte of 0x80 or more, one below '!' (w-0x21 borrows), or DEL.
+		if w&hi != 0 || (w-0x21*lo)&^w&hi != 0 || (del-lo)&^del&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // userProblem reports why u (trimmed, not empty) is neither a user object ID nor a
 // plausible user principal name, or "".
 func userProblem(u string) string {
@@ -70,6 +91,9 @@ func userProblem(u string) string {
 	}
 	if at == len(u)-1 {
 		return "not a user principal name: nothing after the @"
+	}
+	if printableASCII(u) {
+		return ""
 	}
 	for i := 0; i < len(u); i++ {
 		c := u[i]
