@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"unsafe"
 )
 
 // batchLen is how many records a batch carries, and batches how many batches go round.
@@ -70,28 +69,24 @@ func (q *recordQueue) run(cr *recordReader) {
 	}
 }
 
-// fill parses up to batchLen records into b; stop says the reader cannot go on.
+// fill parses up to batchLen records into b, the reader adding each record's bytes and
+// fields after the last's in b's buffers; stop says the reader cannot go on.
 func (b *recordBatch) fill(cr *recordReader) (stop bool) {
-	b.buf, b.fields, b.recs = b.buf[:0], b.fields[:0], b.recs[:0]
+	cr.buf, cr.fields, b.recs = b.buf[:0], b.fields[:0], b.recs[:0]
+	defer func() { b.buf, b.fields, cr.buf, cr.fields = cr.buf, cr.fields, nil, nil }()
 	for len(b.recs) < batchLen {
-		rec, err := cr.Read()
+		before := len(cr.fields)
+		_, err := cr.readOn()
 		if err != nil {
-			b.recs = append(b.recs, batchRec{line: cr.line(), end: len(b.fields), err: err})
+			cr.fields = cr.fields[:before] // a record with an error is taken without fields
+			b.recs = append(b.recs, batchRec{line: cr.line(), end: len(cr.fields), err: err})
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
 				return true
 			}
 			continue
 		}
-		for _, f := range rec {
-			if cap(b.buf)-len(b.buf) < len(f) {
-				b.buf = make([]byte, 0, max(2*cap(b.buf), len(f))) // earlier fields keep the old
-			}
-			off := len(b.buf)
-			b.buf = append(b.buf, f...)
-			b.fields = append(b.fields, unsafe.String(unsafe.SliceData(b.buf[off:]), len(f)))
-		}
-		b.recs = append(b.recs, batchRec{line: cr.line(), end: len(b.fields)})
+		b.recs = append(b.recs, batchRec{line: cr.line(), end: len(cr.fields)})
 	}
 	return false
 }

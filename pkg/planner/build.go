@@ -90,6 +90,7 @@ type builder struct {
 	headerCols  int
 
 	custSpellIdx map[string]int32
+	lastSpell    int32 // the spelling last looked up, -1 for none
 	customerIdx  map[string]int32
 	groupIdx     map[string]uint8
 	exclIdx      map[string]int32 // canon -> index into excl, for the plans users lack
@@ -178,6 +179,7 @@ func newBuilder(ctx context.Context, cat Catalogue, opts Options) *builder {
 		customerIdx:  make(map[string]int32),
 		groupIdx:     make(map[string]uint8),
 		exclIdx:      make(map[string]int32),
+		lastSpell:    -1,
 	}
 	b.opts.DefaultCustomer = strings.TrimSpace(opts.DefaultCustomer)
 	b.opts.UsageLocation = strings.ToUpper(strings.TrimSpace(opts.UsageLocation))

@@ -1,6 +1,9 @@
 package planner
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 // readAheadBlock is how much readAhead reads at a time, and readAheadBlocks how many
 // blocks it holds: read but not yet taken, being taken, and being read.
@@ -68,13 +71,20 @@ func (a *readAhead) Read(p []byte) (int, error) {
 		if a.buf != nil {
 			a.free <- a.buf[:cap(a.buf)]
 		}
-		blk := <-a.full
-		a.cur, a.buf, a.err = blk.b, blk.b, blk.err
+		select {
+		case blk := <-a.full:
+			a.cur, a.buf, a.err = blk.b, blk.b, blk.err
+		case <-a.quit: // closed: a reader still reading (recordQueue's) stops too
+			return 0, errReadStopped
+		}
 	}
 	n := copy(p, a.cur)
 	a.cur = a.cur[n:]
 	return n, nil
 }
+
+// errReadStopped is what a readAhead returns once closed.
+var errReadStopped = errors.New("read input: stopped")
 
 // close stops reading: the goroutine ends once the Read in progress, if any, returns.
 func (a *readAhead) close() {

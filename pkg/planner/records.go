@@ -67,6 +67,14 @@ func (r *recordReader) readLine() ([]byte, error) {
 // Read returns the next record, skipping empty lines; io.EOF at the end. With a
 // *csv.ParseError or an error of the input it returns the fields read before it.
 func (r *recordReader) Read() ([]string, error) {
+	r.buf, r.fields = r.buf[:0], r.fields[:0]
+	return r.readOn()
+}
+
+// readOn reads the next record as Read does, but adds its bytes and fields after
+// those buf and fields hold: they stay valid, as nothing overwrites them. It returns
+// the record's fields.
+func (r *recordReader) readOn() ([]string, error) {
 	var line []byte
 	var errRead error
 	for errRead == nil {
@@ -80,26 +88,30 @@ func (r *recordReader) Read() ([]string, error) {
 		return nil, errRead
 	}
 	r.recLine = r.numLine
-	r.buf, r.ends = r.buf[:0], r.ends[:0]
+	first, start := len(r.fields), len(r.buf)
+	r.ends = r.ends[:0]
 	err := r.parse(line, &errRead)
 	if err == nil {
 		err = errRead
 	}
-	fields := r.fields[:0]
+	// The record's bytes are in buf's array from start on (an append that moved buf
+	// left earlier records' fields in the array they point to, which nothing writes).
 	all := unsafe.String(unsafe.SliceData(r.buf), len(r.buf))
-	start := 0
 	for _, end := range r.ends {
-		fields = append(fields, all[start:end])
+		r.fields = append(r.fields, all[start:end])
 		start = end
 	}
-	r.fields = fields
-	return fields, err
+	return r.fields[first:], err
 }
 
 // parse parses the fields of the record that starts with line into buf and ends,
 // reading on while a quoted field spans lines.
 func (r *recordReader) parse(line []byte, errRead *error) error {
 	commaLen := utf8.RuneLen(r.comma)
+	if r.comma < utf8.RuneSelf && bytes.IndexByte(line, '"') < 0 {
+		r.split(line[:len(line)-lengthNL(line)])
+		return nil
+	}
 	r.posLine = r.numLine
 	col := 1
 	for {
@@ -130,6 +142,22 @@ func (r *recordReader) parse(line []byte, errRead *error) error {
 		if line, col, done, err = r.quoted(line, col, errRead); err != nil || done {
 			return err
 		}
+	}
+}
+
+// split adds the fields of a line without quotes and without its end of line, as
+// parse would.
+func (r *recordReader) split(line []byte) {
+	for {
+		i := bytes.IndexByte(line, byte(r.comma))
+		if i < 0 {
+			r.buf = append(r.buf, line...)
+			r.ends = append(r.ends, len(r.buf))
+			return
+		}
+		r.buf = append(r.buf, line[:i]...)
+		r.ends = append(r.ends, len(r.buf))
+		line = line[i+1:]
 	}
 }
 

@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -76,6 +77,45 @@ func compareRecords(t *testing.T, in string, comma rune) {
 		}
 		if n > len(in)+1 {
 			t.Fatalf("%q: more records than bytes", in)
+		}
+	}
+}
+
+// TestRecordQueueHandsOverEveryRecord checks that records parsed a batch ahead reach
+// the reader as encoding/csv reads them, lines and errors included, across batches.
+func TestRecordQueueHandsOverEveryRecord(t *testing.T) {
+	var sb strings.Builder
+	for i := range 3*batchLen + 7 {
+		switch i % 500 {
+		case 17:
+			sb.WriteString("a\"b,c\n") // a bare quote
+		case 18:
+			sb.WriteString("\"multi\nline\",x\n")
+		default:
+			fmt.Fprintf(&sb, "user%d,sku\n", i)
+		}
+	}
+	in := sb.String()
+	want := csv.NewReader(strings.NewReader(in))
+	want.FieldsPerRecord = -1
+	q := newRecordQueue(newRecordReader(strings.NewReader(in), ','))
+	defer q.close()
+	for n := 0; ; n++ {
+		wrec, werr := want.Read()
+		grec, line, gerr := q.next()
+		if werr != nil {
+			wrec = nil
+		}
+		if !slices.Equal(grec, wrec) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("record %d: got %q, %v; want %q, %v", n, grec, gerr, wrec, werr)
+		}
+		if werr == io.EOF {
+			return
+		}
+		if werr == nil {
+			if wline, _ := want.FieldPos(0); line != wline {
+				t.Fatalf("record %d: line %d, want %d", n, line, wline)
+			}
 		}
 	}
 }

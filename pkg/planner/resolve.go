@@ -287,13 +287,18 @@ func (b *builder) addProblems(line int, ps []Problem) {
 
 // spelling returns the index of a customer spelling, adding it if new.
 func (b *builder) spelling(text string) int32 {
+	if b.lastSpell >= 0 && b.custSpell[b.lastSpell].text == text {
+		return b.lastSpell // most rows name the customer of the row before
+	}
 	if i, ok := b.custSpellIdx[text]; ok {
+		b.lastSpell = i
 		return i
 	}
 	text = strings.Clone(text)
 	i := int32(len(b.custSpell))
 	b.custSpell = append(b.custSpell, custSpelling{text: text, valid: client.IsGUID(text), cust: -1})
 	b.custSpellIdx[text] = i
+	b.lastSpell = i
 	return i
 }
 

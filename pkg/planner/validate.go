@@ -126,27 +126,50 @@ var hashUser = func(customer int32, group uint8, user string) uint64 {
 	h := uint64(fnvOffset)
 	h = (h ^ uint64(uint32(customer))) * fnvPrime
 	h = (h ^ uint64(group)) * fnvPrime
-	fold := true
-	for i := 0; i < len(user); i++ {
-		if user[i] >= utf8.RuneSelf {
-			user, fold = strings.ToLower(user), false
-			break
-		}
+	if !asciiOnly(user) {
+		return foldedHash(h, strings.ToLower(user), false)
 	}
+	return foldedHash(h, user, true)
+}
+
+// foldedHash mixes s into h eight bytes at a time, the last word padded with zeros;
+// fold folds ASCII upper case (s must then be ASCII).
+func foldedHash(h uint64, s string, fold bool) uint64 {
 	const hi, mul = 0x8080808080808080, 0x9E3779B97F4A7C15
-	var buf [8]byte
-	for i := 0; i < len(user); i += 8 {
-		w := buf[:copy(buf[:], user[i:])]
-		clear(buf[len(w):])
-		x := binary.LittleEndian.Uint64(buf[:])
+	n := len(s)
+	for i := 0; i < n; i += 8 {
+		var x uint64
+		if i+8 <= n {
+			x = binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		} else {
+			for j := n - 1; j >= i; j-- {
+				x = x<<8 | uint64(s[j])
+			}
+		}
 		if fold { // ASCII bytes from 'A' to 'Z' gain 0x20
 			x |= (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & hi >> 2
 		}
 		h = (h ^ x) * mul
 		h ^= h >> 29
 	}
-	h = (h ^ uint64(len(user))) * mul
+	h = (h ^ uint64(n)) * mul
 	return h ^ h>>32
+}
+
+// asciiOnly reports whether s is all ASCII, eight bytes at a time.
+func asciiOnly(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // sameUser reports whether a and b name the same user: equal once folded to lower case.
