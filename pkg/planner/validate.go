@@ -36,19 +36,24 @@ func fieldProblem(v string) string {
 // a time: such a field is valid UTF-8 without a NUL byte.
 func plainASCII(s string) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if s[i] == 0 || s[i] >= utf8.RuneSelf {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; ; i += 8 {
+		i = min(i, len(s)-8) // the last word may overlap the one before
 		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
 		if w&hi != 0 || (w-lo)&^w&hi != 0 { // a byte >= 0x80, or a zero byte
 			return false
 		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] == 0 || s[i] >= utf8.RuneSelf {
-			return false
+		if i == len(s)-8 {
+			return true
 		}
 	}
-	return true
 }
 
 // printableASCII reports whether s holds only printable ASCII bytes other than the
