@@ -10,7 +10,7 @@ import (
 
 // matchUpdates gives every row its update: rows of one customer, user (in any case) and
 // license group share one. The rows are sorted by the 32-bit hash of that key that
-// appendRow computed (and by row within a hash, so that rows keep file order within a key),
+// appendRow computed, and by row within a hash (rows keep file order within a key),
 // and each run of equal hashes is split by the key itself. Sorting keeps the work
 // sequential in memory, where a map from key to update would miss the cache on every row.
 func (b *builder) matchUpdates() {
@@ -87,7 +87,7 @@ func (b *builder) matchUpdates() {
 		start = end
 	}
 	if n >= collectAfter {
-		// The sort's 16 bytes a row are garbage now: collected here, what comes next
+		// The sort's 8 bytes a row are garbage now: collected here, what comes next
 		// (the layout, the reads) reuses them instead of growing the heap by as much.
 		// The tables are pointer-free, so a collection takes about a millisecond.
 		runtime.GC()

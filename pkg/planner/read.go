@@ -82,13 +82,15 @@ func normalizeHeader(h string) string {
 	return strings.ToLower(strings.TrimSpace(h))
 }
 
-// read streams the CSV as encoding/csv reads it (recordReader) and reads each record
-// by column index once the header is mapped, with the file line of each record and of
+// read streams the CSV as encoding/csv reads it (recordReader), the file read
+// (readAhead) and parsed (recordQueue) on other goroutines, and reads each record by
+// column index once the header is mapped, with the file line of each record and of
 // each syntax error (csv.ParseError). A record's cells are valid until the next is
-// read: what keeps one copies it (spelling, the variants, the users' arena, newProblem). The input may be UTF-8 (with or without a
-// byte-order mark) or UTF-16 with one, separated by commas, semicolons or tabs (told
-// from the header line); a line longer than maxLineBytes or a record of more than
-// maxColumns fields is refused with its line.
+// taken: what keeps one copies it (spelling, the variants, the users' arena,
+// newProblem). The input may be UTF-8 (with or without a byte-order mark) or UTF-16
+// with one, separated by commas, semicolons or tabs (told from the header line); a
+// line longer than maxLineBytes or a record of more than maxColumns fields is refused
+// with its line.
 func (b *builder) read(r io.Reader) error {
 	ahead := newReadAhead(r)
 	defer ahead.close()

@@ -3,8 +3,9 @@ package planner
 // The record parsing below follows encoding/csv's Reader.readRecord (Go's source,
 // BSD-style license: Copyright 2011 The Go Authors) with FieldsPerRecord -1 and
 // LazyQuotes, TrimLeadingSpace and Comment off, so that records, lines and errors are
-// those encoding/csv gives. It differs in one way: a record's fields share a buffer
-// that the next Read overwrites, where encoding/csv allocates a string per record.
+// those encoding/csv gives. It differs in how: a record's fields share a buffer that
+// the next Read overwrites, where encoding/csv allocates a string per record, and a
+// line without quotes is split at its separators in one pass.
 
 import (
 	"bufio"
