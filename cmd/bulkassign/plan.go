@@ -135,6 +135,7 @@ func (m *Main) plan(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return usageError("%w", err)
 	}
+	in.Unhashed = true // a dry run writes no result file for a fingerprint to go in
 	sess, err := m.connect(ctx, &f.connFlags, job.DefaultPacing(f.api), out.log)
 	if err != nil {
 		return err

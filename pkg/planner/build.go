@@ -93,10 +93,9 @@ type builder struct {
 	headerCols  int
 
 	custSpellIdx map[string]int32
+	lastSpell    int32 // the spelling last looked up, -1 for none
 	customerIdx  map[string]int32
 	groupIdx     map[string]uint8
-	assignIdx    map[assignKey]int32
-	removeIdx    map[removeKey]int32
 	exclIdx      map[string]int32 // canon -> index into excl, for the plans users lack
 
 	// keys, when set, receives every valid row's report.RowKey by line, and nothing is
@@ -183,9 +182,8 @@ func newBuilder(ctx context.Context, cat Catalogue, opts Options) *builder {
 		custSpellIdx: make(map[string]int32),
 		customerIdx:  make(map[string]int32),
 		groupIdx:     make(map[string]uint8),
-		assignIdx:    make(map[assignKey]int32),
-		removeIdx:    make(map[removeKey]int32),
 		exclIdx:      make(map[string]int32),
+		lastSpell:    -1,
 	}
 	b.opts.DefaultCustomer = strings.TrimSpace(opts.DefaultCustomer)
 	b.opts.UsageLocation = strings.ToUpper(strings.TrimSpace(opts.UsageLocation))

@@ -75,7 +75,7 @@ func (e *ShortfallError) Error() string {
 // newProblem builds a Problem whose Message names column and value.
 func newProblem(line int, column, value, format string, args ...any) Problem {
 	msg := fmt.Sprintf(format, args...)
-	shown := shorten(value)
+	shown := strings.Clone(shorten(value)) // value may be a cell of a reused buffer
 	switch {
 	case column != "" && value != "":
 		msg = fmt.Sprintf("%s %q: %s", column, shown, msg)

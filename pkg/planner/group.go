@@ -2,22 +2,20 @@ package planner
 
 import (
 	"fmt"
+	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
 )
 
 // matchUpdates gives every row its update: rows of one customer, user (in any case) and
 // license group share one. The rows are sorted by the 32-bit hash of that key that
-// appendRow computed (a stable radix sort, so that rows keep file order within a key),
+// appendRow computed, and by row within a hash (rows keep file order within a key),
 // and each run of equal hashes is split by the key itself. Sorting keeps the work
 // sequential in memory, where a map from key to update would miss the cache on every row.
 func (b *builder) matchUpdates() {
 	n := b.rows.len()
-	keys := make([]uint64, n)
-	for i := range n {
-		keys[i] = uint64(b.rows.at(i).aux)<<32 | uint64(i)
-	}
-	sortByHigh32(keys)
+	keys := sortedKeys(n, func(i int) uint32 { return b.rows.at(i).aux })
 
 	var heads []int32 // the first row of each distinct key in the run
 	var byKey map[string]int32
@@ -88,7 +86,16 @@ func (b *builder) matchUpdates() {
 		}
 		start = end
 	}
+	if n >= collectAfter {
+		// The sort's 8 bytes a row are garbage now: collected here, what comes next
+		// (the layout, the reads) reuses them instead of growing the heap by as much.
+		// The tables are pointer-free, so a collection takes about a millisecond.
+		runtime.GC()
+	}
 }
+
+// collectAfter is how many rows make matchUpdates collect its scratch.
+const collectAfter = 1 << 18
 
 // fullKey is the matching key of a row as a string: customer, license group and user
 // folded to lower case.
@@ -192,34 +199,33 @@ func (b *builder) checkUpdate(members []int32) {
 	b.uses = uses
 }
 
-// sortByHigh32 sorts keys by their high 32 bits, stably: an LSD radix sort in three
-// passes of 11, 11 and 10 bits.
-func sortByHigh32(keys []uint64) {
-	if len(keys) < 2 {
-		return
+// sortedKeys returns hash(i)<<32 | i for i below n, in order: by hash and, among
+// equal hashes, by i. The keys are counted into buckets by the top bits of their hash
+// and placed in them in order of i, then each bucket (a few keys) is sorted: no scratch
+// as large as the keys.
+func sortedKeys(n int, hash func(i int) uint32) []uint64 {
+	shift := 32 - min(16, max(1, bits.Len(uint(n))))
+	ends := make([]int32, 1<<(32-shift))
+	for i := range n {
+		ends[hash(i)>>shift]++
 	}
-	src, dst := keys, make([]uint64, len(keys))
-	var count [1 << 11]int
-	for _, pass := range [...]struct{ shift, bits uint }{{32, 11}, {43, 11}, {54, 10}} {
-		mask := uint64(1)<<pass.bits - 1
-		clear(count[:])
-		for _, k := range src {
-			count[k>>pass.shift&mask]++
-		}
-		sum := 0
-		for d := range count[:1<<pass.bits] {
-			c := count[d]
-			count[d] = sum
-			sum += c
-		}
-		for _, k := range src {
-			d := k >> pass.shift & mask
-			dst[count[d]] = k
-			count[d]++
-		}
-		src, dst = dst, src
+	sum := int32(0)
+	for d, c := range ends {
+		ends[d] = sum // the bucket's start, until it is filled
+		sum += c
 	}
-	if &src[0] != &keys[0] {
-		copy(keys, src)
+	keys := make([]uint64, n)
+	for i := range n {
+		h := hash(i)
+		keys[ends[h>>shift]] = uint64(h)<<32 | uint64(i)
+		ends[h>>shift]++
 	}
+	lo := int32(0)
+	for _, hi := range ends {
+		if hi-lo > 1 {
+			slices.Sort(keys[lo:hi])
+		}
+		lo = hi
+	}
+	return keys
 }

@@ -266,18 +266,37 @@ func (p *Plan) Change(i int) Change {
 
 // ChangesPerGroup reports how many requests the plan sends per license group.
 func (p *Plan) ChangesPerGroup() map[string]int {
-	m := make(map[string]int)
+	var n [256]int // by group index: a map lookup per change would cost more
 	for i := range p.NumChanges() {
-		m[p.groups[p.rows.at(int(p.updRows[p.updStart[i]])).group]]++
+		n[p.rows.at(int(p.updRows[p.updStart[i]])).group]++
+	}
+	m := make(map[string]int)
+	for g, c := range n {
+		if c > 0 {
+			m[p.groups[g]] += c
+		}
 	}
 	return m
 }
 
 // Counts reports how many rows the plan holds per status.
 func (p *Plan) Counts() map[Status]int {
-	m := make(map[Status]int, 3)
+	var planned, unchanged, skipped int
 	for i := range p.rows.len() {
-		m[p.statusOf(p.rows.at(i))]++
+		switch p.statusOf(p.rows.at(i)) {
+		case StatusPlanned:
+			planned++
+		case StatusUnchanged:
+			unchanged++
+		default:
+			skipped++
+		}
+	}
+	m := make(map[Status]int, 3)
+	for st, c := range map[Status]int{StatusPlanned: planned, StatusUnchanged: unchanged, StatusSkipped: skipped} {
+		if c > 0 {
+			m[st] = c
+		}
 	}
 	return m
 }

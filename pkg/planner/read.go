@@ -82,32 +82,36 @@ func normalizeHeader(h string) string {
 	return strings.ToLower(strings.TrimSpace(h))
 }
 
-// read streams the CSV with encoding/csv and reads each record by column index once
-// the header is mapped: encoding/csv reports the file line of each record (FieldPos)
-// and of each syntax error (ParseError). The input may be UTF-8 (with or without a
-// byte-order mark) or UTF-16 with one, separated by commas, semicolons or tabs (told
-// from the header line); a line longer than maxLineBytes or a record of more than
-// maxColumns fields is refused with its line.
+// read streams the CSV as encoding/csv reads it (recordReader), the file read
+// (readAhead) and parsed (recordQueue) on other goroutines, and reads each record by
+// column index once the header is mapped, with the file line of each record and of
+// each syntax error (csv.ParseError). A record's cells are valid until the next is
+// taken: what keeps one copies it (spelling, the variants, the users' arena,
+// newProblem). The input may be UTF-8 (with or without a byte-order mark) or UTF-16
+// with one, separated by commas, semicolons or tabs (told from the header line); a
+// line longer than maxLineBytes or a record of more than maxColumns fields is refused
+// with its line.
 func (b *builder) read(r io.Reader) error {
-	br, err := decodeInput(r)
+	ahead := newReadAhead(r)
+	defer ahead.close()
+	br, err := decodeInput(ahead)
 	if err != nil {
 		return err
 	}
 	head, _ := br.Peek(br.Size())
 	capped := &lineCap{r: br}
-	cr := csv.NewReader(capped)
-	cr.Comma = sniffComma(head)
-	cr.FieldsPerRecord = -1 // checked here: a record of another count is a problem of its line
-	cr.ReuseRecord = true
+	comma := sniffComma(head)
+	cr := newRecordReader(capped, comma)
 	header, err := cr.Read()
 	if err != nil {
 		return b.headerError(err)
 	}
-	headerLine, _ := cr.FieldPos(0)
-	cols, err := b.checkHeader(header, headerLine, cr.Comma)
+	cols, err := b.checkHeader(header, cr.line(), comma)
 	if err != nil || len(b.problems) > 0 {
 		return err
 	}
+	recs := newRecordQueue(cr)
+	defer recs.close()
 	var in inputRow
 	for n := 0; ; n++ {
 		if n&1023 == 0 {
@@ -115,7 +119,7 @@ func (b *builder) read(r io.Reader) error {
 				return fmt.Errorf("read input: %w", err)
 			}
 		}
-		rec, err := cr.Read()
+		rec, line, err := recs.next()
 		if err == io.EOF {
 			return nil
 		}
@@ -125,7 +129,6 @@ func (b *builder) read(r io.Reader) error {
 			}
 			continue
 		}
-		line, _ := cr.FieldPos(0)
 		if len(rec) != b.headerCols {
 			b.problems = append(b.problems, Problem{Line: line,
 				Message: fmt.Sprintf("wrong number of fields: the header has %d", b.headerCols)})
@@ -193,7 +196,7 @@ func (b *builder) checkHeader(raw []string, line int, comma rune) (columns, erro
 	}
 	headers := make([]string, len(raw))
 	for i, h := range raw {
-		headers[i] = normalizeHeader(h)
+		headers[i] = strings.Clone(normalizeHeader(h)) // h is a cell of a reused buffer
 	}
 	b.headerCols = len(headers)
 	first := make(map[string]int, len(headers))

@@ -16,6 +16,11 @@ type customerInfo struct {
 	skus  []int32            // indexes into builder.skus
 	byKey map[string][]int32 // product SKU ID, names and part number, in lower case
 	byID  map[string]int32   // lower-cased SKU ID -> index into skus
+
+	// The customer's variants by spelling: assigns by sku and excluded_plans cells,
+	// removes by remove_sku cell (indexes into builder.assigns and builder.removes).
+	assigns map[string]map[string]int32
+	removes map[string]int32
 }
 
 // skuInfo is one SKU of one customer's catalogue.
@@ -282,13 +287,18 @@ func (b *builder) addProblems(line int, ps []Problem) {
 
 // spelling returns the index of a customer spelling, adding it if new.
 func (b *builder) spelling(text string) int32 {
+	if b.lastSpell >= 0 && b.custSpell[b.lastSpell].text == text {
+		return b.lastSpell // most rows name the customer of the row before
+	}
 	if i, ok := b.custSpellIdx[text]; ok {
+		b.lastSpell = i
 		return i
 	}
 	text = strings.Clone(text)
 	i := int32(len(b.custSpell))
 	b.custSpell = append(b.custSpell, custSpelling{text: text, valid: client.IsGUID(text), cust: -1})
 	b.custSpellIdx[text] = i
+	b.lastSpell = i
 	return i
 }
 
@@ -359,12 +369,20 @@ func (b *builder) licenseGroup(g string) (uint8, error) {
 
 // assignVariant resolves (once per spelling) the SKU and excluded plans of an assignment.
 func (b *builder) assignVariant(cust int32, sku, excl string) int32 {
-	key := assignKey{cust: cust, sku: sku, excl: excl}
-	if i, ok := b.assignIdx[key]; ok {
+	c := &b.customers[cust]
+	byExcl := c.assigns[sku]
+	if i, ok := byExcl[excl]; ok {
 		return i
 	}
-	key.sku, key.excl = strings.Clone(sku), strings.Clone(excl)
-	v := assignVariant{text: key.sku, exclText: key.excl, sku: -1, excl: -1}
+	sku, excl = strings.Clone(sku), strings.Clone(excl)
+	if byExcl == nil {
+		if c.assigns == nil {
+			c.assigns = make(map[string]map[string]int32)
+		}
+		byExcl = make(map[string]int32)
+		c.assigns[sku] = byExcl
+	}
+	v := assignVariant{text: sku, exclText: excl, sku: -1, excl: -1}
 	if s, p := b.resolveSku(cust, colSku, sku); p != nil {
 		v.problems = append(v.problems, *p)
 	} else if strings.EqualFold(strings.TrimSpace(excl), NoPlansExcluded) {
@@ -378,18 +396,21 @@ func (b *builder) assignVariant(cust int32, sku, excl string) int32 {
 	}
 	i := int32(len(b.assigns))
 	b.assigns = append(b.assigns, v)
-	b.assignIdx[key] = i
+	byExcl[excl] = i
 	return i
 }
 
 // removeVariant resolves (once per spelling) the SKU of a removal.
 func (b *builder) removeVariant(cust int32, rem string) int32 {
-	key := removeKey{cust: cust, text: rem}
-	if i, ok := b.removeIdx[key]; ok {
+	c := &b.customers[cust]
+	if i, ok := c.removes[rem]; ok {
 		return i
 	}
-	key.text = strings.Clone(rem)
-	v := removeVariant{text: key.text, sku: -1}
+	rem = strings.Clone(rem)
+	if c.removes == nil {
+		c.removes = make(map[string]int32)
+	}
+	v := removeVariant{text: rem, sku: -1}
 	if s, p := b.resolveSku(cust, colRemoveSku, rem); p != nil {
 		v.problems = append(v.problems, *p)
 	} else {
@@ -397,6 +418,6 @@ func (b *builder) removeVariant(cust int32, rem string) int32 {
 	}
 	i := int32(len(b.removes))
 	b.removes = append(b.removes, v)
-	b.removeIdx[key] = i
+	c.removes[rem] = i
 	return i
 }

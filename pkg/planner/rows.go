@@ -67,11 +67,6 @@ type custSpelling struct {
 	cust  int32 // index into customers once the customer's catalogue is fetched, else -1
 }
 
-type assignKey struct {
-	cust      int32
-	sku, excl string
-}
-
 // assignVariant is one resolved (customer, sku, excluded_plans) spelling.
 type assignVariant struct {
 	text     string // the sku as written, trimmed
@@ -79,11 +74,6 @@ type assignVariant struct {
 	sku      int32  // -1 when it does not resolve
 	excl     int32  // index into excl, -1 when none
 	problems []Problem
-}
-
-type removeKey struct {
-	cust int32
-	text string
 }
 
 // removeVariant is one resolved (customer, remove_sku) spelling.

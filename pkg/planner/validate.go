@@ -1,11 +1,14 @@
 package planner
 
 import (
-	"github.com/bulkassign/bulkassign/pkg/client"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/bulkassign/bulkassign/pkg/client"
 )
 
 // maxField is the longest field, in bytes, the planner accepts.
@@ -17,6 +20,8 @@ const exampleGUID = "0c39d6d5-c70d-4c55-bc02-f620844f3fd1"
 // fieldProblem reports why a raw field cannot be used at all, or "".
 func fieldProblem(v string) string {
 	switch {
+	case len(v) <= maxField && plainASCII(v):
+		return ""
 	case len(v) > maxField:
 		return "longer than 1024 bytes"
 	case strings.IndexByte(v, 0) >= 0:
@@ -25,6 +30,51 @@ func fieldProblem(v string) string {
 		return "is not valid UTF-8: the file seems saved in another encoding (Excel's plain \"CSV\" is Windows-1252); save it as \"CSV UTF-8 (comma delimited)\""
 	}
 	return ""
+}
+
+// plainASCII reports whether s holds only ASCII bytes other than NUL, eight bytes at
+// a time: such a field is valid UTF-8 without a NUL byte.
+func plainASCII(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if s[i] == 0 || s[i] >= utf8.RuneSelf {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; ; i += 8 {
+		i = min(i, len(s)-8) // the last word may overlap the one before
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		if w&hi != 0 || (w-lo)&^w&hi != 0 { // a byte >= 0x80, or a zero byte
+			return false
+		}
+		if i == len(s)-8 {
+			return true
+		}
+	}
+}
+
+// printableASCII reports whether s holds only printable ASCII bytes other than the
+// space ('!' to '~'), eight bytes at a time.
+func printableASCII(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		del := w ^ 0x7f7f7f7f7f7f7f7f // a zero byte where w has DEL
+		// A byte of 0x80 or more, one below '!' (w-0x21 borrows), or DEL.
+		if w&hi != 0 || (w-0x21*lo)&^w&hi != 0 || (del-lo)&^del&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // userProblem reports why u (trimmed, not empty) is neither a user object ID nor a
@@ -46,6 +96,9 @@ func userProblem(u string) string {
 	}
 	if at == len(u)-1 {
 		return "not a user principal name: nothing after the @"
+	}
+	if printableASCII(u) {
+		return ""
 	}
 	for i := 0; i < len(u); i++ {
 		c := u[i]
@@ -71,27 +124,57 @@ const (
 )
 
 // hashUser hashes a user's matching key: customer, license group and the user folded
-// to lower case. Equal keys give equal hashes; callers check for collisions. It is a
-// variable so that tests can force collisions.
+// to lower case, eight bytes at a time (an ASCII name folded in place, any other
+// folded by strings.ToLower first). Equal keys give equal hashes; callers check for
+// collisions. It is a variable so that tests can force collisions.
 var hashUser = func(customer int32, group uint8, user string) uint64 {
 	h := uint64(fnvOffset)
 	h = (h ^ uint64(uint32(customer))) * fnvPrime
 	h = (h ^ uint64(group)) * fnvPrime
-	for i := 0; i < len(user); i++ {
-		c := user[i]
-		if c >= utf8.RuneSelf {
-			rest := strings.ToLower(user[i:])
-			for j := 0; j < len(rest); j++ {
-				h = (h ^ uint64(rest[j])) * fnvPrime
-			}
-			return h
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h = (h ^ uint64(c)) * fnvPrime
+	if !asciiOnly(user) {
+		return foldedHash(h, strings.ToLower(user), false)
 	}
-	return h
+	return foldedHash(h, user, true)
+}
+
+// foldedHash mixes s into h eight bytes at a time, the last word padded with zeros;
+// fold folds ASCII upper case (s must then be ASCII).
+func foldedHash(h uint64, s string, fold bool) uint64 {
+	const hi, mul = 0x8080808080808080, 0x9E3779B97F4A7C15
+	n := len(s)
+	for i := 0; i < n; i += 8 {
+		var x uint64
+		if i+8 <= n {
+			x = binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		} else {
+			for j := n - 1; j >= i; j-- {
+				x = x<<8 | uint64(s[j])
+			}
+		}
+		if fold { // ASCII bytes from 'A' to 'Z' gain 0x20
+			x |= (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & hi >> 2
+		}
+		h = (h ^ x) * mul
+		h ^= h >> 29
+	}
+	h = (h ^ uint64(n)) * mul
+	return h ^ h>>32
+}
+
+// asciiOnly reports whether s is all ASCII, eight bytes at a time.
+func asciiOnly(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // sameUser reports whether a and b name the same user: equal once folded to lower case.
