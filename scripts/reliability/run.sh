@@ -57,7 +57,7 @@ all=(crash faults output lock redirects resume-edits wide token-lifetime token-o
 if [ "${1:-}" = fuzz ]; then
 	fuzztime=${2:-10m}
 	echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); go: $(go version)"
-	for target in 'FuzzBuild ./pkg/planner/' 'FuzzDecodeAPIAnswers ./pkg/client/partnercenter/' 'FuzzPageParts ./pkg/client/partnercenter/' 'FuzzListedUsers ./pkg/client/partnercenter/' 'FuzzRoundTrip ./pkg/report/' 'FuzzScan ./pkg/client/productnames/' 'FuzzAppendJSONString ./pkg/client/pcfake/'; do
+	for target in 'FuzzBuild ./pkg/planner/' 'FuzzRecordReader ./pkg/planner/' 'FuzzDecodeAPIAnswers ./pkg/client/partnercenter/' 'FuzzPageParts ./pkg/client/partnercenter/' 'FuzzListedUsers ./pkg/client/partnercenter/' 'FuzzRoundTrip ./pkg/report/' 'FuzzScan ./pkg/client/productnames/' 'FuzzAppendJSONString ./pkg/client/pcfake/'; do
 		set -- $target
 		echo "== go test -run '^\$' -fuzz '^$1\$' -fuzztime $fuzztime -parallel 1 $2"
 		go test -run '^$' -fuzz "^$1\$" -fuzztime "$fuzztime" -parallel 1 "$2" 2>&1 | grep -vE '^fuzz: elapsed: .*\(0/sec\)'
