@@ -16,7 +16,7 @@ var reportHelp = &help{
 		"each input line's final outcome once: counts, and the failed and skipped lines grouped by reason.\n" +
 		"--failed writes an input file of the lines to retry. Exit 0 when every line succeeded or was unchanged, else 1.",
 	groups:   []flagGroup{{"Report", []string{"failed", "o"}}},
-	examples: []string{"bulkassign report result.csv", "bulkassign report result.csv --failed retry.csv && bulkassign run --input retry.csv --output retry-result.csv"},
+	examples: []string{"bulkassign report result.csv", "bulkassign report result.csv --failed retry.csv; bulkassign run --input retry.csv --output retry-result.csv   # report exits 1 when lines failed"},
 }
 
 // report is `bulkassign report`.
