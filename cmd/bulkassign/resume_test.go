@@ -44,6 +44,11 @@ func TestSecondRunOnTheSameOutputIsRefused(t *testing.T) {
 		if code := e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", "../../samples/onboarding.csv", "--output", out, "--resume"); code != ExitOK {
 			t.Fatalf("resume after the first run: exit %d\n%s", code, e.all())
 		}
+		// Every line was done: the resume says so, not that the input is empty.
+		contains(t, "stdout", e.stdout.String(), "Nothing to do: every line of the input is done in "+out)
+		if strings.Contains(e.all(), "the input has no rows") {
+			t.Errorf("a resume of a finished run said the input has no rows:\n%s", e.all())
+		}
 	})
 }
 

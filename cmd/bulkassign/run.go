@@ -125,7 +125,10 @@ func (m *Main) runCmd(ctx context.Context, args []string) (err error) {
 		Warn:         func(msg string) { out.log.Warn().Msg(msg) },
 		OnPlan: func(p *planner.Plan) {
 			out.plan(p)
-			if p.NumRows() == 0 {
+			switch {
+			case p.NumRows() == 0 && p.Resumed > 0:
+				fmt.Fprintf(m.Stdout, "Nothing to do: every line of the input is done in %s.\n", f.output)
+			case p.NumRows() == 0:
 				fmt.Fprintln(m.Stdout, "Nothing to do: the input has no rows.")
 			}
 			prog = newProgress(m.Stderr, out.log, p.NumRows())

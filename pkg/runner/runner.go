@@ -186,6 +186,11 @@ func (r *run) watch(cancelReq context.CancelCauseFunc, finished <-chan struct{})
 	case <-finished:
 		return
 	}
+	select {
+	case <-finished:
+		return // the run ended as it stopped (its end stops runCtx too): nothing to drain
+	default:
+	}
 	if se := r.stopError(); se != nil {
 		r.log.Info().Str("reason", se.Error()).Stringer("drain_timeout", r.cfg.DrainTimeout).
 			Msg("run stopping: no new request starts, requests in flight finish")

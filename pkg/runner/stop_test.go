@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/report"
@@ -259,4 +262,41 @@ func TestRunRequiresItsArguments(t *testing.T) {
 	if _, err := Run(t.Context(), nil, nil, nil, Config{}); err == nil {
 		t.Error("Run without a plan, an applier and a sink returned no error")
 	}
+}
+
+// A run that ends by itself logs no stop: its end cancels its own context too, which
+// the watcher of stops must not take for an interruption (it did, at random, when the
+// run had ended before the watcher first ran, as a run with nothing to send can).
+func TestRunThatEndsLogsNoStop(t *testing.T) {
+	var log syncBuffer
+	for range 100 {
+		r := &run{cfg: Config{DrainTimeout: time.Minute}, log: zerolog.New(&log)}
+		var stop context.CancelCauseFunc
+		r.runCtx, stop = context.WithCancelCause(t.Context())
+		finished := make(chan struct{})
+		close(finished) // the run ended, then its deferred stop cancelled runCtx
+		stop(nil)
+		r.watch(func(error) {}, finished)
+	}
+	if s := log.String(); s != "" {
+		t.Errorf("runs that ended by themselves logged a stop:\n%s", s)
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the watcher's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
