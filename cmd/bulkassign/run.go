@@ -29,7 +29,7 @@ var runHelp = &help{
 	examples: []string{
 		"bulkassign run --simulate --input samples/migration.csv --output result.csv",
 		"bulkassign run --customer 0c39d6d5-c70d-4c55-bc02-f620844f3fd1 --input new-hires.csv --output out/$(date +%F).csv --summary-json out/summary.json",
-		"bulkassign run --input new-hires.csv --output result.csv --resume   # after an interruption",
+		"bulkassign run --customer 0c39d6d5-c70d-4c55-bc02-f620844f3fd1 --input new-hires.csv --output result.csv --resume   # the same command, after an interruption",
 	},
 	env: envHelp,
 }
