@@ -121,7 +121,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			show()
 			return err
 		}
-		return usageError("%s", strings.Replace(err.Error(), "-", "--", 1))
+		msg := strings.Replace(err.Error(), "-", "--", 1)
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			if near := nearFlag(fs, name); near != "" {
+				msg += "; did you mean --" + near + "? (bulkassign help " + strings.TrimPrefix(fs.Name(), "bulkassign ") + " lists the flags)"
+			}
+		}
+		return usageError("%s", msg)
 	}
 	if fs.NArg() == 0 {
 		return nil
@@ -133,6 +139,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	return usageError("unexpected argument %q", arg)
+}
+
+// nearFlag names a flag of fs that the unknown name may have meant (one is the other's
+// start, as plan's --out and run's --output), or "".
+func nearFlag(fs *flag.FlagSet, name string) string {
+	name = strings.TrimLeft(name, "-")
+	near := ""
+	fs.VisitAll(func(f *flag.Flag) {
+		if near == "" && len(name) >= 3 && len(f.Name) >= 3 && (strings.HasPrefix(name, f.Name) || strings.HasPrefix(f.Name, name)) {
+			near = f.Name
+		}
+	})
+	return near
 }
 
 // isBoolFlag reports whether fs has a boolean flag of that name.

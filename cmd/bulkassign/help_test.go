@@ -189,3 +189,23 @@ func TestFakeServerErrorsNameTheFlag(t *testing.T) {
 	}
 	contains(t, "stderr", e.stderr.String(), "--fail-rate")
 }
+
+// An unknown flag that is a near miss of one the command has names it: plan writes its
+// rows with --out, run with --output.
+func TestUnknownFlagNamesTheNearOne(t *testing.T) {
+	for _, c := range []struct{ args, want []string }{
+		{[]string{"plan", "--simulate", "--input", "x.csv", "--output", "p.csv"}, []string{"--output", "did you mean --out?", "bulkassign help plan"}},
+		{[]string{"run", "--simulate", "--input", "x.csv", "--out", "p.csv"}, []string{"--out", "did you mean --output?", "bulkassign help run"}},
+	} {
+		e := newEnv(t)
+		if code := e.run(t.Context(), nil, c.args...); code != ExitUsage {
+			t.Fatalf("%v: exit %d, want 2", c.args, code)
+		}
+		contains(t, "stderr", e.stderr.String(), c.want...)
+	}
+	e := newEnv(t)
+	e.run(t.Context(), nil, "plan", "--simulate", "--zzz")
+	if strings.Contains(e.stderr.String(), "did you mean") {
+		t.Errorf("a flag like no other was given a near one: %s", e.stderr.String())
+	}
+}

@@ -337,7 +337,7 @@ func TestPlanWithoutACustomerIsOneProblem(t *testing.T) {
 		if code != ExitUsage {
 			t.Fatalf("exit %d, want 2\n%s", code, e.all())
 		}
-		contains(t, "stderr", e.stderr.String(), "1 problem(s)", "no customer column", "1 input problem(s)")
+		contains(t, "stderr", e.stderr.String(), "1 problem(s)", "no customer column", "1 input problem(s)", "pass --customer ID")
 		if strings.Count(e.stderr.String(), "\n  line ") != 1 {
 			t.Fatalf("the missing customer is reported per row:\n%s", e.stderr.String())
 		}

@@ -161,10 +161,14 @@ func (p *printer) planVerdict(plan *planner.Plan, outPath string) error {
 // problems prints every problem of the input, each with its line.
 func (p *printer) problems(input string, e *planner.InputError) {
 	fmt.Fprintf(p.err, "%s: %d problem(s) in the input; nothing was sent:\n", input, len(e.Problems))
-	unknownSku := false
+	unknownSku, noCustomer := false, false
 	for _, pr := range e.Problems {
 		fmt.Fprintf(p.err, "  %s\n", pr.String())
 		unknownSku = unknownSku || strings.Contains(pr.Message, "unknown SKU") || strings.Contains(pr.Message, "unknown service plan")
+		noCustomer = noCustomer || strings.Contains(pr.Message, "no default customer is set")
+	}
+	if noCustomer {
+		fmt.Fprintln(p.err, "Name the customer: pass --customer ID for the rows without one, or add a customer column.")
 	}
 	if unknownSku && p.graphNames {
 		fmt.Fprintln(p.err, "Microsoft Graph knows SKUs by part number and ID only: to write product names, pass --product-names with Microsoft's\n"+
