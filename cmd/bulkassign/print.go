@@ -69,7 +69,7 @@ func isTerminal(w io.Writer) bool {
 
 // reads says what the reads of a customer will be, before they start.
 func (p *printer) reads(e planner.ReadEstimate) {
-	how := "looked up by name"
+	how := "looked up"
 	if !e.Lookup {
 		how = "found in a listing of the directory (stopped once looking the rest up is cheaper)"
 	}
