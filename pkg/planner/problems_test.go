@@ -112,8 +112,8 @@ func TestBuildReportsRowProblems(t *testing.T) {
 			name: "wrong number of fields",
 			in:   "user,sku\na@contoso.com\nb@contoso.com,ENTERPRISEPACK,extra\nc@contoso.com,ENTERPRISEPACK\n",
 			want: []planner.Problem{
-				{Line: 2, Message: "wrong number of fields: the header has 2"},
-				{Line: 3, Message: "wrong number of fields: the header has 2"},
+				{Line: 2, Message: "wrong number of fields: 1, the header has 2"},
+				{Line: 3, Message: "wrong number of fields: 3, the header has 2"},
 			},
 		},
 		{
@@ -247,7 +247,7 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 	wantErr := "line 3: user \"bad user\": neither a user object ID (a GUID) nor a user principal name (name@domain)\n" +
 		"line 5: sku \"Ofice 365 E3\": unknown SKU for customer " + custA + "; did you mean \"Office 365 Enterprise E3\" (ENTERPRISEPACK)?\n" +
 		"line 6: customer \"not-a-guid\": not a customer ID: want a GUID such as 0c39d6d5-c70d-4c55-bc02-f620844f3fd1\n" +
-		"line 8: wrong number of fields: the header has 3"
+		"line 8: wrong number of fields: 2, the header has 3"
 	if err.Error() != wantErr {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, wantErr)
 	}

@@ -131,7 +131,7 @@ func (b *builder) read(r io.Reader) error {
 		}
 		if len(rec) != b.headerCols {
 			b.problems = append(b.problems, Problem{Line: line,
-				Message: fmt.Sprintf("wrong number of fields: the header has %d", b.headerCols)})
+				Message: fmt.Sprintf("wrong number of fields: %d, the header has %d", len(rec), b.headerCols)})
 			continue
 		}
 		cols.row(rec, &in)
