@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -86,7 +87,12 @@ func (m *Main) runCmd(ctx context.Context, args []string) (err error) {
 		if err := checkSummaryPath(f.summaryJSON, f.input, f.output); err != nil {
 			return err
 		}
-		defer func() { err = writeSummary(f.summaryJSON, sum, err) }()
+		defer func() {
+			if _, serr := os.Stat(sum.Output); serr != nil {
+				sum.Output = "" // the run stopped before it wrote one: name no file
+			}
+			err = writeSummary(f.summaryJSON, sum, err)
+		}()
 	}
 	if err := f.planFlags.check(fs); err != nil {
 		return err

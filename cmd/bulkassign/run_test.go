@@ -156,8 +156,8 @@ func TestRunExitCodes(t *testing.T) {
 				if c.vars != nil {
 					e.vars = c.vars
 				}
-				out := e.path("result.csv")
-				args := append([]string{"run", "--customer", testCustomer, "--input", c.input, "--output", out}, c.args...)
+				out, sum := e.path("result.csv"), e.path("summary.json")
+				args := append([]string{"run", "--customer", testCustomer, "--input", c.input, "--output", out, "--summary-json", sum}, c.args...)
 				code := e.run(t.Context(), nil, args...)
 				if code != c.want {
 					t.Fatalf("exit %d, want %d\n%s", code, c.want, e.all())
@@ -167,6 +167,10 @@ func TestRunExitCodes(t *testing.T) {
 				}
 				if _, err := os.Stat(out); (err == nil) != c.outExists {
 					t.Fatalf("output exists: %v, want %v", err == nil, c.outExists)
+				}
+				// The summary names the result file only when there is one.
+				if named := e.summary(sum)["output"] != ""; named != c.outExists {
+					t.Errorf("summary output %q with the result file there: %v", e.summary(sum)["output"], c.outExists)
 				}
 				contains(t, "output", e.all(), c.says...)
 			})
