@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -268,7 +267,7 @@ func TestRunRequiresItsArguments(t *testing.T) {
 // the watcher of stops must not take for an interruption (it did, at random, when the
 // run had ended before the watcher first ran, as a run with nothing to send can).
 func TestRunThatEndsLogsNoStop(t *testing.T) {
-	var log syncBuffer
+	var log strings.Builder // watch runs here, on the test's goroutine
 	for range 100 {
 		r := &run{cfg: Config{DrainTimeout: time.Minute}, log: zerolog.New(&log)}
 		var stop context.CancelCauseFunc
@@ -281,22 +280,4 @@ func TestRunThatEndsLogsNoStop(t *testing.T) {
 	if s := log.String(); s != "" {
 		t.Errorf("runs that ended by themselves logged a stop:\n%s", s)
 	}
-}
-
-// syncBuffer is a strings.Builder safe for the watcher's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
