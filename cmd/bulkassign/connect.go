@@ -62,9 +62,9 @@ var connGroup = flagGroup{"Connection", []string{"api", "customer", "product-nam
 
 func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.api, "api", job.APIPartnerCenter, "the `API`: partnercenter or graph (a row's customer is then the customer's tenant ID)")
-	fs.StringVar(&f.customer, "customer", "", "customer `ID` (a GUID) of rows without a customer column")
+	fs.StringVar(&f.customer, "customer", "", "the customer `ID` (a GUID; with --api graph, its tenant ID); for plan and run, that of rows without a customer column")
 	fs.StringVar(&f.baseURL, "base-url", "", "the API's base `URL` (default $"+EnvBaseURL+" or $"+EnvGraphBaseURL+", else the API's own); https only, unless loopback")
-	fs.BoolVar(&f.simulate, "simulate", false, "talk to a built-in local copy of the API seeded from the input; no account needed")
+	fs.BoolVar(&f.simulate, "simulate", false, "talk to a built-in local copy of the API (its users those of the input, if any); no account needed")
 	fs.StringVar(&f.catalogue, "catalogue", "", "with --simulate: a catalogue `FILE` instead of the built-in sample")
 	fs.StringVar(&f.productNames, "product-names", "", "with --api graph: Microsoft's product names CSV `FILE` (\"Product names and service plan identifiers for licensing\"), so that rows may name SKUs and plans by display name")
 	fs.DurationVar(&f.latency, "simulate-latency", 60*time.Millisecond, "with --simulate: mean answer `latency`")
