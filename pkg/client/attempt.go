@@ -88,24 +88,28 @@ func (c *Client) send(req *http.Request) (*Answer, error) {
 	return &Answer{Status: hr.StatusCode, Header: hr.Header, Body: body}, nil
 }
 
+// maxPrealloc is the most readBody allocates for a body before reading it.
+const maxPrealloc = 1 << 20
+
 // readBody reads an answer's body, at most maxBodySize bytes, sizing the buffer from
 // the answer's length when known (http.Response.ContentLength, else the
-// Content-Length header).
+// Content-Length header of a Response made by hand), up to maxPrealloc: a length that
+// lies costs no more than that before the body shows it.
 func readBody(hr *http.Response) ([]byte, error) {
+	if hr.ContentLength > maxBodySize {
+		return nil, errBodyTooLarge
+	}
 	size := 512
 	n := hr.ContentLength
-	if n <= 0 { // unknown (-1), or a Response made by hand that left it 0
+	if n <= 0 { // unknown (-1), none (204, 304), or a Response made by hand that left it 0
 		if h, err := strconv.ParseInt(hr.Header.Get("Content-Length"), 10, 64); err == nil {
 			n = h
 		}
 	}
 	if n >= 0 {
-		if n > maxBodySize {
-			return nil, errBodyTooLarge
-		}
 		// bytes.MinRead more: ReadFrom grows a buffer with less room than that before
 		// each read, the one that finds EOF included, and growing copies the body.
-		size = int(n) + bytes.MinRead
+		size = int(min(n, maxPrealloc)) + bytes.MinRead
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	if _, err := buf.ReadFrom(io.LimitReader(hr.Body, maxBodySize+1)); err != nil {

@@ -90,7 +90,7 @@ func (p *Pacer) throttle(call *Call, now, sentAt, until time.Time) {
 		return
 	}
 	accepted := p.acceptedRate(now)
-	if p.known && !now.Before(p.pausedUntil) && now.Sub(p.lastThr) > softGap && (p.limit >= 0.9*p.ceiling || p.blind && accepted > 0) {
+	if p.known && !now.Before(p.pausedUntil) && now.Sub(p.lastThr) > softGap && (p.limit >= 0.9*p.ceiling || p.blind && accepted > 0 && !now.Before(p.steadyTo)) {
 		holdCall(call, until)
 		next, ceiling := backOffTo(p.limit, accepted, p.floor, softFactor)
 		p.ceiling, p.blind = ceiling, false

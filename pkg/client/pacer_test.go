@@ -673,3 +673,28 @@ func TestPacerBlindClimbMeetsTheCeilingSoftly(t *testing.T) {
 		}
 	})
 }
+
+// During the hold after a blind halving the pace does not climb: a 429 then says the
+// halved pace is still too fast, and shuts the gate for everyone as any burst does.
+func TestPacerBlindHoldIsNotAClimb(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(20, 1)
+		answerAt(p, 100, 20)
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: time.Second}) // learns the ceiling
+		time.Sleep(time.Second)
+		answerAt(p, 2, 19)
+		p.Observe(nil, Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second}) // blind halving
+		blind := p.Limit()
+		time.Sleep(3 * time.Second) // the pause is over; the hold goes on
+		answerAt(p, 8, blind)
+		if p.Limit() != blind {
+			t.Fatalf("pace climbed during the hold: %v -> %v", blind, p.Limit())
+		}
+		probe := &Call{Response: Response{Attempts: 1, StatusCode: 429}}
+		p.Observe(probe, Attempt{Number: 1, StatusCode: 429, RetryAfter: 3 * time.Second})
+		start := time.Now()
+		if err := p.Wait(t.Context(), &Call{}); err != nil || time.Since(start) < time.Second {
+			t.Errorf("the gate stayed open (another call waited %v, %v); pace %v -> %v", time.Since(start), err, blind, p.Limit())
+		}
+	})
+}
