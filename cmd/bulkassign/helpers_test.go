@@ -268,3 +268,18 @@ func (rt router) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return nil, errors.New("no test server for host " + r.URL.Host)
 }
+
+// rollbackSwapsBack checks that out's rollback file holds n rows, each giving E3 back
+// for E5 (the undo of samples/migration.csv).
+func (e *env) rollbackSwapsBack(out string, n int) {
+	e.t.Helper()
+	rb, err := report.ReadRollback(report.RollbackPath(out))
+	if err != nil || len(rb) != n {
+		e.t.Fatalf("rollback: %d rows, %v; want %d", len(rb), err, n)
+	}
+	for _, r := range rb {
+		if !strings.EqualFold(r.Sku, skuE3) || !strings.EqualFold(r.RemoveSku, skuE5) {
+			e.t.Fatalf("rollback row %+v, want E3 back for E5", r)
+		}
+	}
+}
