@@ -34,9 +34,9 @@ var errEnoughPages = errors.New("listing stopped: looking the remaining users up
 func (b *builder) readUsers() error {
 	start := time.Now()
 
-	order, from := b.groupsByCustomer()
-	b.updUser = make([]int32, b.nUpdates)
 	head := b.heads()
+	order, from := b.groupsByCustomer(head)
+	b.updUser = make([]int32, b.nUpdates)
 	g, ctx := errgroup.WithContext(b.ctx)
 	g.SetLimit(b.opts.ReadConcurrency)
 	for c := range b.customers {
@@ -63,9 +63,9 @@ func (b *builder) readUsers() error {
 }
 
 // groupsByCustomer returns the name groups of each customer, in the order of their
-// first rows: order[from[c]:from[c+1]] are customer c's.
-func (b *builder) groupsByCustomer() (order, from []int32) {
-	head := b.heads()
+// first rows (head[g] is group g's first row, as heads returns): order[from[c]:from[c+1]]
+// are customer c's.
+func (b *builder) groupsByCustomer(head []int32) (order, from []int32) {
 	from = make([]int32, len(b.customers)+1)
 	for _, h := range head {
 		from[b.custSpell[b.rows.at(int(h)).cust].cust+1]++
