@@ -239,9 +239,10 @@ func rawGet(t *testing.T, method, url string) int {
 }
 
 // TestFakeServerReadAndWriteRates: --read-rate throttles reads only, --write-rate
-// writes only.
+// writes only. (The rates are low enough that no token comes back while the test
+// runs, however slow the machine: a read every 1,000 s, a write every 500 s.)
 func TestFakeServerReadAndWriteRates(t *testing.T) {
-	fs := startFakeServer(t, "--read-rate", "0.1", "--write-rate", "0.2", "--burst", "1")
+	fs := startFakeServer(t, "--read-rate", "0.001", "--write-rate", "0.002", "--burst", "1")
 	base := "http://" + fs.addr + "/v1/customers/" + pcfake.DefaultCustomerID
 	get := base + "/subscribedskus"
 	post := base + "/users/amelia.hart@contoso.onmicrosoft.com/licenseupdates"
@@ -257,11 +258,9 @@ func TestFakeServerReadAndWriteRates(t *testing.T) {
 	contains(t, "fake-server", fs.stdout.String(), "1 updates applied, 2 throttled")
 }
 
-// TestFakeServerObjectIDLookupsOnly: a Partner Center that finds users by object ID
-// only; the plan finds the sample users in a listing instead.
 // TestFakeServerEqualReadAndWriteRates: the same number for both limits sets both.
 func TestFakeServerEqualReadAndWriteRates(t *testing.T) {
-	fs := startFakeServer(t, "--read-rate", "0.1", "--write-rate", "0.1", "--burst", "1")
+	fs := startFakeServer(t, "--read-rate", "0.001", "--write-rate", "0.001", "--burst", "1")
 	base := "http://" + fs.addr + "/v1/customers/" + pcfake.DefaultCustomerID
 	if a, b := rawGet(t, http.MethodGet, base+"/subscribedskus"), rawGet(t, http.MethodGet, base+"/subscribedskus"); a != 200 || b != 429 {
 		t.Fatalf("two reads: %d, %d; want 200 then 429", a, b)
@@ -272,6 +271,8 @@ func TestFakeServerEqualReadAndWriteRates(t *testing.T) {
 	}
 }
 
+// TestFakeServerObjectIDLookupsOnly: a Partner Center that finds users by object ID
+// only; the plan finds the sample users in a listing instead.
 func TestFakeServerObjectIDLookupsOnly(t *testing.T) {
 	fs := startFakeServer(t, "--object-id-lookups-only")
 	code, out := fs.runAgainst(t, "plan", "--customer", testCustomer, "--input", "../../samples/onboarding.csv", "--read-rate", "2000")
