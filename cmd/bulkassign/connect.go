@@ -58,7 +58,7 @@ type connFlags struct {
 }
 
 var connGroup = flagGroup{"Connection", []string{"api", "customer", "product-names", "simulate", "catalogue", "simulate-latency", "base-url",
-	"refresh-token-file", "client-secret-file", "token-url", "read-rate", "log-level", "log-format"}}
+	"refresh-token-file", "client-secret-file", "token-url", "log-level", "log-format"}}
 
 func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.api, "api", job.APIPartnerCenter, "the `API`: partnercenter or graph (a row's customer is then the customer's tenant ID)")

@@ -84,7 +84,7 @@ var planHelp = &help{
 	about: "The dry run: reads each customer's SKUs once and, by default, the users of the file and what they hold,\n" +
 		"then prints what a run would do and whether the seats suffice. It never changes anything.\n" +
 		"Exit 0: the plan can run in full; 1: rows would be skipped; 2: input or settings errors; 3: not enough seats.",
-	groups: []flagGroup{planGroup, {"Output", []string{"out", "o", "summary-json"}}, connGroup},
+	groups: []flagGroup{planGroup, {"Pace", []string{"read-rate"}}, {"Output", []string{"out", "o", "summary-json"}}, connGroup},
 	examples: []string{
 		"bulkassign plan --simulate --input samples/onboarding.csv",
 		"bulkassign plan --customer 0c39d6d5-c70d-4c55-bc02-f620844f3fd1 --input new-hires.csv -o json",

@@ -24,7 +24,7 @@ var runHelp = &help{
 	groups: []flagGroup{
 		{"Output", []string{"output", "resume", "rollback", "summary-json"}},
 		planGroup,
-		{"Pace", []string{"rate", "burst", "concurrency", "drain-timeout"}},
+		{"Pace", []string{"rate", "burst", "concurrency", "read-rate", "drain-timeout"}},
 		connGroup,
 	},
 	examples: []string{

@@ -15,7 +15,7 @@ var skusHelp = &help{
 	usage: "bulkassign skus --customer ID [--plans] [-o text|json] [flags]",
 	about: "Lists the customer's SKUs that licenses can be assigned from: name, part number, license group and seats\n" +
 		"(total, consumed, available); with --plans, each SKU's service plans (what excluded_plans may name).",
-	groups: []flagGroup{{"Listing", []string{"plans", "o"}}, connGroup},
+	groups: []flagGroup{{"Listing", []string{"plans", "o", "read-rate"}}, connGroup},
 	examples: []string{
 		"bulkassign skus --simulate --plans",
 		"bulkassign skus --customer 0c39d6d5-c70d-4c55-bc02-f620844f3fd1 -o json | jq '.[] | {part_number, available}'",
