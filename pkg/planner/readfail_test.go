@@ -3,6 +3,7 @@ package planner_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,5 +82,30 @@ func TestBuildReadFailure(t *testing.T) {
 	problems(t, nil, err)
 	if n := dir.TotalCalls(); n != 0 {
 		t.Errorf("read users %d times for a file with problems, want 0", n)
+	}
+}
+
+// TestBuildReadFailureAnnouncesNoMore: once one customer's reads fail, the customers
+// still waiting for their turn are neither read nor announced by OnReads (a caller
+// printing "reading N users of customer X" would otherwise name reads that never
+// happen), and the error is the failing customer's.
+func TestBuildReadFailureAnnouncesNoMore(t *testing.T) {
+	boom := errors.New("no GDAP relationship")
+	dir := directoryOf(sampleUsers()...)
+	dir.Fail(custA, boom)
+	in := "user,sku,customer\namy@contoso.com,ENTERPRISEPACK," + custA + "\nb@b.com,ENTERPRISEPACK," + custB + "\nc@c.com,ENTERPRISEPACK," + custC + "\n"
+	var announced []string
+	_, err := buildWith(t, in, sampleCatalogue(), planner.Options{Users: dir, ReadConcurrency: 1,
+		OnReads: func(e planner.ReadEstimate) { announced = append(announced, e.Customer) }})
+	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "read users of customer "+custA+": ") {
+		t.Fatalf("Build: %v; want customer %s's read error", err, custA)
+	}
+	if !slices.Equal(announced, []string{custA}) {
+		t.Errorf("OnReads announced %v, want only %s (one customer at a time, the first failing)", announced, custA)
+	}
+	for _, c := range []string{custB, custC} {
+		if r := dir.Reads(c); r != (plannertest.Reads{}) {
+			t.Errorf("customer %s read after the failure: %+v", c, r)
+		}
 	}
 }

@@ -174,6 +174,11 @@ func (r *customerReads) lookupCost(n int) int {
 }
 
 func (r *customerReads) run() error {
+	if err := r.ctx.Err(); err != nil {
+		// Another customer's reads failed (or the plan was stopped) before this one
+		// started: nothing is announced that will not be read.
+		return err
+	}
 	n := len(r.distinct)
 	lookup := r.lookupCost(n) <= lookupReadsMax
 	r.estimate = r.lookupCost(n)
