@@ -45,8 +45,15 @@ func (b *builder) readUsers() error {
 			continue
 		}
 		g.Go(func() error {
-			r := newCustomerReads(ctx, b, int32(c), upds, head)
-			if err := r.run(); err != nil {
+			// Another customer's reads failed, or the plan was stopped, before this
+			// customer's turn came: it is neither indexed, announced nor read.
+			var r *customerReads
+			err := ctx.Err()
+			if err == nil {
+				r = newCustomerReads(ctx, b, int32(c), upds, head)
+				err = r.run()
+			}
+			if err != nil {
 				return fmt.Errorf("read users of customer %s: %w", b.customers[c].id, err)
 			}
 			b.readMu.Lock()
@@ -174,11 +181,6 @@ func (r *customerReads) lookupCost(n int) int {
 }
 
 func (r *customerReads) run() error {
-	if err := r.ctx.Err(); err != nil {
-		// Another customer's reads failed (or the plan was stopped) before this one
-		// started: nothing is announced that will not be read.
-		return err
-	}
 	n := len(r.distinct)
 	lookup := r.lookupCost(n) <= lookupReadsMax
 	r.estimate = r.lookupCost(n)
