@@ -329,23 +329,6 @@ func (p *Pacer) setLimit(now time.Time, l float64) {
 	}
 }
 
-// startAt lowers the pace the pacer starts at to l, a ceiling known from earlier in
-// the run: the pacer then climbs from there, gently, as after a 429.
-func (p *Pacer) startAt(l float64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.ceiling = l
-	p.setLimit(time.Now(), math.Max(p.floor, 0.95*l))
-}
-
-// Ceiling reports the pace at which the server last throttled; ok is false when it has
-// not throttled.
-func (p *Pacer) Ceiling() (c float64, ok bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.ceiling, p.throttled.Load() > 0
-}
-
 // Limit reports the current pace in attempts per second.
 func (p *Pacer) Limit() float64 {
 	p.mu.Lock()

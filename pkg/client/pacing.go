@@ -29,17 +29,16 @@ type PacingConfig struct {
 }
 
 // Pacing is a Limiter that paces each call on the budget of its Kind (and, with
-// PerTenant, of its Tenant): one adaptive Pacer per budget, made when first needed.
-// A budget made for a tenant starts at the lowest pace the same kind of call was seen
-// to be throttled at for that tenant earlier in the run, when one is known.
+// PerTenant, of its Tenant): one adaptive Pacer per budget, made when first needed and
+// kept for the rest of the run. A budget is never made twice, so the pace it learned,
+// ceiling included, carries on to the next customer's calls (on Partner Center, one
+// write budget for every customer) and to a tenant's later calls (on Graph).
 type Pacing struct {
 	cfg PacingConfig
 	app *rate.Limiter
 
-	mu       sync.Mutex
-	pacers   map[budgetKey]*Pacer
-	ceilings map[budgetKey]float64
-	retired  map[Kind][3]int // attempts, 429s and retries of forgotten budgets
+	mu     sync.Mutex
+	pacers map[budgetKey]*Pacer
 }
 
 type budgetKey struct {
@@ -49,7 +48,7 @@ type budgetKey struct {
 
 // NewPacing returns a Pacing for cfg.
 func NewPacing(cfg PacingConfig) *Pacing {
-	p := &Pacing{cfg: cfg, pacers: map[budgetKey]*Pacer{}, ceilings: map[budgetKey]float64{}, retired: map[Kind][3]int{}}
+	p := &Pacing{cfg: cfg, pacers: map[budgetKey]*Pacer{}}
 	if r := cfg.AppWrite.Rate; r > 0 && !math.IsInf(r, 1) {
 		p.app = rate.NewLimiter(rate.Limit(r), max(cfg.AppWrite.Burst, 1))
 	}
@@ -73,31 +72,8 @@ func (p *Pacing) Pacer(kind Kind, tenant string) *Pacer {
 		b = p.cfg.Write
 	}
 	pc := NewPacer(b.Rate, b.Burst)
-	if c, ok := p.ceilings[k]; ok && c < pc.Rate() {
-		pc.startAt(c)
-	}
 	p.pacers[k] = pc
 	return pc
-}
-
-// Forget drops the budgets of tenant once its calls are done, remembering the paces
-// they were throttled at for a budget made for it later.
-func (p *Pacing) Forget(tenant string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k, pc := range p.pacers {
-		if k.tenant == strings.ToLower(tenant) {
-			if c, ok := pc.Ceiling(); ok {
-				p.ceilings[k] = c
-			}
-			r := p.retired[k.kind]
-			r[0] += pc.Attempts()
-			r[1] += pc.Throttled()
-			r[2] += pc.Retries()
-			p.retired[k.kind] = r
-			delete(p.pacers, k)
-		}
-	}
 }
 
 // Wait waits for the call's budget, then for the app's write budget.
@@ -134,8 +110,6 @@ func (p *Pacing) Observe(call *Call, a Attempt) {
 func (p *Pacing) Stats(kind Kind) (attempts, throttled, retries int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := p.retired[kind]
-	attempts, throttled, retries = r[0], r[1], r[2]
 	for k, pc := range p.pacers {
 		if k.kind == kind {
 			attempts += pc.Attempts()
