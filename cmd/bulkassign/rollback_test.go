@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/report"
@@ -176,6 +178,61 @@ func TestRunWithRollbackOffWritesNoRollback(t *testing.T) {
 		}
 		if _, err := os.Stat(report.RollbackPath(out)); err == nil {
 			t.Fatal("--rollback=false wrote a rollback file")
+		}
+	})
+}
+
+// TestResumeWithRollbackOffSaysWhatTheOldRollbackCovers: an interrupted run wrote a
+// rollback file for what it sent; resumed with --rollback=false, the run warns that the
+// rollback is off and names the file and the lines it undoes, and leaves it as it was.
+func TestResumeWithRollbackOffSaysWhatTheOldRollbackCovers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, pcfake.WithLatency(200*time.Millisecond, 0))
+		out := e.path("result.csv")
+		in := e.file("in.csv", usersCSV(30, "ENTERPRISEPACK"))
+		ctx, cancel := context.WithCancel(t.Context())
+		signalAfterFirstPost(e, time.Second, cancel, 0, nil)
+		if code := e.run(ctx, nil, "run", "--customer", testCustomer, "--input", in, "--output", out, "--rate", "10"); code != ExitInterrupted {
+			t.Fatalf("first run: exit %d, want 130: %s", code, e.all())
+		}
+		rollback := report.RollbackPath(out)
+		before, err := os.ReadFile(rollback)
+		if err != nil {
+			t.Fatalf("the interrupted run wrote no rollback: %v", err)
+		}
+		rows, err := report.ReadRollback(rollback)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []int
+		for _, r := range rows {
+			lines = append(lines, r.Lines...)
+		}
+		if len(lines) == 0 || len(lines) >= 30 {
+			t.Fatalf("the interrupted run's rollback undoes %d lines: the test proves nothing", len(lines))
+		}
+
+		e.stdout.Reset()
+		e.stderr.Reset()
+		code := e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", in, "--output", out, "--resume", "--rollback=false")
+		if code != ExitOK {
+			t.Fatalf("resume: exit %d: %s", code, e.all())
+		}
+		contains(t, "resume's output", e.all(), "the rollback is off", rollback, report.LinesText(lines, 10),
+			"what this session changes is not in it")
+		after, err := os.ReadFile(rollback)
+		if err != nil || string(after) != string(before) {
+			t.Fatalf("the resume with the rollback off changed the old rollback file (err %v)", err)
+		}
+
+		// A resume with the rollback on says nothing of the kind.
+		e.stdout.Reset()
+		e.stderr.Reset()
+		if code := e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", in, "--output", out, "--resume"); code != ExitOK {
+			t.Fatalf("second resume: exit %d: %s", code, e.all())
+		}
+		if strings.Contains(e.all(), "the rollback is off") {
+			t.Fatalf("a resume with the rollback on warns it is off:\n%s", e.all())
 		}
 	})
 }
