@@ -37,12 +37,18 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			"--log-level", "debug", "--log-format", "console", "--rate", "1", "--refresh-token-file", tokenFile,
 			"--summary-json", e.path("summary.json"))
 		seen.WriteString(e.all())
-		// A refused sign-in, at debug level too, with the secrets in the environment.
-		id.set(func(id *identity) { id.fail = "AADSTS7000222" })
+		// A refused sign-in, at debug level too, with the secrets in the environment,
+		// whose answer quotes the refresh token in capitals and a part of the client
+		// secret: the message reaches stderr and the summary's stop reason scrubbed.
+		id.set(func(id *identity) { id.fail, id.echo = "AADSTS7000222", true })
 		e.vars[EnvRefreshToken] = firstRefresh
 		e.run(t.Context(), nil, "run", "--customer", testCustomer, "--input", in, "--output", e.path("result2.csv"),
 			"--log-level", "debug", "--summary-json", e.path("summary2.json"))
 		seen.WriteString(e.all())
+		contains(t, "refused sign-in's stderr", e.stderr.String(), "AADSTS7000222", "You sent ")
+		if reason, _ := e.summary(e.path("summary2.json"))["stop_reason"].(string); !strings.Contains(reason, "You sent ") {
+			t.Fatalf("the summary's stop reason %q does not carry the refusal's words: the test proves nothing", reason)
+		}
 		if e.fake.Stats().Unauthorized == 0 {
 			t.Fatal("the run never had a token refused: the test does not cover that path")
 		}
@@ -66,7 +72,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			t.Fatalf("only %d files written: the test covers too little", files)
 		}
 		all := seen.String()
-		secrets := id.allSecrets()
+		secrets := append(id.allSecrets(), echoed)
 		if len(secrets) < 6 {
 			t.Fatalf("only %d secrets issued: the test covers too little", len(secrets))
 		}

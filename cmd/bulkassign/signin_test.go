@@ -34,7 +34,13 @@ type identity struct {
 	fail     string // an AADSTS code to refuse every request with
 	down     bool   // answer every request 503
 	revoked  bool   // access tokens issued so far are refused by the API
+	// echo makes a refusal quote what it was sent, as some proxies and error pages do:
+	// the refresh token in capitals and a part of the client secret.
+	echo bool
 }
+
+// echoed is the part of the client secret a refusal quotes when echo is set.
+var echoed = testClientSecret[5:20]
 
 func newIdentity(life time.Duration) *identity {
 	return &identity{life: life, refresh: firstRefresh, issued: map[string]time.Time{},
@@ -48,6 +54,10 @@ func (id *identity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	w.Header().Set("Content-Type", "application/json")
 	refuse := func(code, desc string) {
+		if id.echo {
+			desc += " You sent " + strings.ToUpper(r.PostForm.Get("refresh_token")) +
+				" with ..." + strings.TrimPrefix(r.PostForm.Get("client_secret"), testClientSecret[:5])[:len(echoed)] + "..."
+		}
 		w.WriteHeader(http.StatusBadRequest)
 		json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant",
 			"error_description": code + ": " + desc + "\r\nTrace ID: 0\r\nCorrelation ID: 0", "error_codes": []int{0}})
