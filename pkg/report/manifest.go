@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/bulkassign/bulkassign/internal/atomicfile"
 )
 
 // ManifestFormat is the format number WriteManifest writes and ReadManifest reads.
@@ -63,34 +64,10 @@ func WriteManifest(output string, m Manifest) error {
 	if err != nil {
 		return fmt.Errorf("write manifest %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), fileMode); err != nil {
 		return fmt.Errorf("write manifest %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with data through a temporary file and a rename, so
-// that a reader, or a crash, never sees half a file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return unwrapPath(err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(fileMode)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	return unwrapPath(err)
 }
 
 // ReadManifest reads the manifest of the result file output. A missing manifest is

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/bulkassign/bulkassign/internal/atomicfile"
 )
 
 // perSecond is n over the elapsed time, unless given is set.
@@ -256,7 +258,7 @@ func WriteSummaryJSON(path string, s *Summary) error {
 	if err != nil {
 		return fmt.Errorf("encode summary JSON: %w", err)
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), fileMode); err != nil {
 		return fmt.Errorf("write summary JSON %s: %w", path, err)
 	}
 	return nil

@@ -6,8 +6,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/bulkassign/bulkassign/internal/atomicfile"
 )
 
 // maxSecretFile is the largest refresh token or client secret file read: a refresh
@@ -73,34 +74,9 @@ func WriteRefreshTokenFile(path string, refreshToken Secret) error {
 	return writeFileAtomic(path, []byte(refreshToken.Reveal()+"\n"))
 }
 
-// writeFileAtomic replaces path with data: a temporary file in the same directory,
-// mode 0600, synced, then renamed over path.
+// writeFileAtomic replaces path with data, mode 0600 before the token is written.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".bulkassign-refresh-*")
-	if err != nil {
-		return fmt.Errorf("store refresh token in %s: %w", path, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("store refresh token in %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		return fail(err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("store refresh token in %s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("store refresh token in %s: %w", path, err)
 	}
 	return nil
