@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/bulkassign/bulkassign/pkg/planner"
@@ -26,6 +27,20 @@ func generated(tb testing.TB, n int) []byte {
 	return buf.Bytes()
 }
 
+// directoryFor is plannertest.DirectoryOf the users of the input file read from r, read
+// as the planner reads it (rows without a customer belong to defaultCustomer).
+func directoryFor(tb testing.TB, r io.Reader, defaultCustomer string, skipEvery int) *plannertest.Directory {
+	tb.Helper()
+	var rows []plannertest.InputUser
+	err := planner.Rows(context.Background(), r, defaultCustomer, func(_ int, customer, user string) {
+		rows = append(rows, plannertest.InputUser{Customer: customer, User: user})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return plannertest.DirectoryOf(rows, skipEvery)
+}
+
 // BenchmarkBuild plans generated files of 100,000 and 1,000,000 rows against an
 // in-memory catalogue with enough units; the users=check variants also read every row's
 // user from a generated directory of the file's users (a listing per customer, at
@@ -42,11 +57,7 @@ func BenchmarkBuild(b *testing.B) {
 				cat := plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 10_000_000))
 				var opts planner.Options
 				if check {
-					dir, err := plannertest.DirectoryFor(bytes.NewReader(in), "", 50)
-					if err != nil {
-						b.Fatal(err)
-					}
-					opts.Users = dir
+					opts.Users = directoryFor(b, bytes.NewReader(in), "", 50)
 				}
 				b.SetBytes(int64(len(in)))
 				b.ReportAllocs()

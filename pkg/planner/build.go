@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/report"
 )
 
 // Catalogue is the one read per customer the planner always makes: the customer's
@@ -98,9 +99,9 @@ type builder struct {
 	groupIdx     map[string]uint8
 	exclIdx      map[string]int32 // canon -> index into excl, for the plans users lack
 
-	// keys, when set, receives every valid row's report.RowKey by line, and nothing is
-	// resolved or planned (RowKeys).
-	keys map[int]string
+	// visit, when set, is handed every valid row's cells by line, and nothing is
+	// resolved or planned (RowKeys, Rows). The cells are valid only during the call.
+	visit func(line int, c *rowCells)
 
 	nUpdates int32    // name groups, numbered by matchUpdates
 	uses     []skuUse // scratch for checkUpdate
@@ -226,10 +227,29 @@ func (b *builder) warnUnmatchedNames() {
 // It reads no catalogue: a resumed run uses it to tell which lines of an edited input
 // changed.
 func RowKeys(ctx context.Context, r io.Reader, defaultCustomer string) (map[int]string, error) {
-	b := newBuilder(ctx, nil, Options{DefaultCustomer: defaultCustomer})
-	b.keys = make(map[int]string)
-	if err := b.read(r); err != nil {
+	keys := make(map[int]string)
+	err := visitRows(ctx, r, defaultCustomer, func(line int, c *rowCells) {
+		keys[line] = report.RowKey(c.cust, c.user, c.sku, c.rem, c.excl)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return b.keys, nil
+	return keys, nil
+}
+
+// Rows reads the input CSV from r as Build does (its header, encodings and
+// separators) and calls f, in file order, with the line, customer and user of every
+// row without problems; rows without a customer take defaultCustomer. It reads no
+// catalogue. The strings are f's to keep.
+func Rows(ctx context.Context, r io.Reader, defaultCustomer string, f func(line int, customer, user string)) error {
+	return visitRows(ctx, r, defaultCustomer, func(line int, c *rowCells) {
+		f(line, strings.Clone(c.cust), strings.Clone(c.user))
+	})
+}
+
+// visitRows reads the input as Build does and hands visit every valid row's cells.
+func visitRows(ctx context.Context, r io.Reader, defaultCustomer string, visit func(line int, c *rowCells)) error {
+	b := newBuilder(ctx, nil, Options{DefaultCustomer: defaultCustomer})
+	b.visit = visit
+	return b.read(r)
 }

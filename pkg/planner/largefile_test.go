@@ -15,7 +15,7 @@ import (
 var (
 	planFile  = flag.String("planfile", "", "plan this input file in TestPlanLargeFile (scripts/plan-bench.sh)")
 	planUsers = flag.String("planusers", "", `with -planfile: "check" reads the file's users from a generated directory `+
-		`(plannertest.DirectoryFor, every 50th user left out, inactive or unlocated); `+
+		`(plannertest.DirectoryOf, every 50th user left out, inactive or unlocated); `+
 		`"hold" builds that directory but plans without it, to tell its own memory from the reads'`)
 )
 
@@ -37,9 +37,7 @@ func TestPlanLargeFile(t *testing.T) {
 	switch *planUsers {
 	case "":
 	case "check", "hold":
-		if dir, err = plannertest.DirectoryFor(f, defaultCustomer, 50); err != nil {
-			t.Fatal(err)
-		}
+		dir = directoryFor(t, f, defaultCustomer, 50)
 		if _, err := f.Seek(0, 0); err != nil {
 			t.Fatal(err)
 		}

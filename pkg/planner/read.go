@@ -275,8 +275,8 @@ func (b *builder) addRow(line int, in *inputRow) error {
 	if len(b.problems) > before || noCustomer {
 		return nil
 	}
-	if b.keys != nil {
-		b.keys[line] = report.RowKey(c.cust, c.user, c.sku, c.rem, c.excl)
+	if b.visit != nil {
+		b.visit(line, &c)
 		return nil
 	}
 	if b.opts.Done != nil && b.opts.Done(line, report.RowKey(c.cust, c.user, c.sku, c.rem, c.excl)) {

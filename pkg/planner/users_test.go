@@ -212,10 +212,7 @@ func TestBuildReadsUsersOfGeneratedFile(t *testing.T) {
 	}{{directoryKind{"Partner Center", partnerCenterCosts, false}, true}, {directoryKind{"Graph", graphCosts, false}, false}} {
 		kind := tc.kind
 		t.Run(kind.name, func(t *testing.T) {
-			dir, err := plannertest.DirectoryFor(strings.NewReader(string(in)), "", 7)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir := directoryFor(t, strings.NewReader(string(in)), "", 7)
 			dir.Costs = kind.costs
 			cat := plannertest.NewCatalogue(plannertest.WithAvailable(plannertest.SampleSkus(), 1_000_000))
 			p, err := planner.Build(t.Context(), strings.NewReader(string(in)), cat, planner.Options{Users: dir})

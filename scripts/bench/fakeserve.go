@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/client"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/job"
+	"github.com/bulkassign/bulkassign/pkg/planner"
 	"github.com/bulkassign/bulkassign/pkg/planner/plannertest"
 	"github.com/bulkassign/bulkassign/samples"
 )
@@ -44,9 +46,9 @@ type fakeConfig struct {
 	// column, else the first).
 	Tenants []string `json:"tenants,omitempty"`
 	// Input, when set, makes the users of this input file the customer's users
-	// (plannertest.DirectoryFor, each made with MakeUser). Users, when above their
-	// number, adds generated users (pcfake.GenerateUsers) up to that many in all, the
-	// file's users spread evenly through the listing among them. With neither, the
+	// (planner.Rows, then plannertest.DirectoryOf, each made with MakeUser). Users,
+	// when above their number, adds generated users (pcfake.GenerateUsers) up to that
+	// many in all, the file's users spread evenly through the listing among them. With neither, the
 	// customer has no user list and every user exists.
 	Input string `json:"input,omitempty"`
 	Users int    `json:"users,omitempty"`
@@ -212,12 +214,15 @@ func directory(input string, total int) ([]pcfake.User, error) {
 		if err != nil {
 			return nil, err
 		}
-		dir, err := plannertest.DirectoryFor(bufio.NewReaderSize(f, 1<<20), pcfake.DefaultCustomerID, 0)
+		var rows []plannertest.InputUser
+		err = planner.Rows(context.Background(), f, pcfake.DefaultCustomerID, func(_ int, customer, user string) {
+			rows = append(rows, plannertest.InputUser{Customer: customer, User: user})
+		})
 		f.Close()
 		if err != nil {
 			return nil, err
 		}
-		users := dir.Users(pcfake.DefaultCustomerID)
+		users := plannertest.DirectoryOf(rows, 0).Users(pcfake.DefaultCustomerID)
 		file = make([]pcfake.User, len(users))
 		for i, u := range users {
 			name := u.PrincipalName // as the file wrote it, in lower case

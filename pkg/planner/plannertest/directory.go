@@ -2,10 +2,7 @@ package plannertest
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -233,71 +230,39 @@ func Holding(u client.User, skuIDs ...string) client.User {
 	return u
 }
 
-// DirectoryFor returns a directory that lists every distinct user of the input file read
-// from r (a file with a user column and, optionally, a customer column; rows without a
-// customer belong to defaultCustomer) as an active user with usage location "US".
+// InputUser is the customer and the user of one row of an input file, as
+// planner.Rows reads them.
+type InputUser struct{ Customer, User string }
+
+// DirectoryOf returns a directory that lists every distinct user of an input file's
+// rows (planner.Rows gives them) as an active user with usage location "US".
 // A user given by user principal name is listed under that name in lower case, with
 // the object ID 00000000-0000-4000-8000-<its number>; a user given otherwise is listed
 // with that object ID and a made-up principal name.
 //
 // Every skipEvery-th distinct user (counting from 1; 0 for none) is left out, made
 // inactive or left without a usage location, in turn, so that large plans have rows of
-// each kind to skip.
-func DirectoryFor(r io.Reader, defaultCustomer string, skipEvery int) (*Directory, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("read header: %w", err)
+// each kind to skip. rows is sorted in place.
+func DirectoryOf(rows []InputUser, skipEvery int) *Directory {
+	// Sort the rows and drop repeats: no map of a million names, so that the directory
+	// costs about what a listing would.
+	for i, r := range rows {
+		rows[i] = InputUser{strings.ToLower(r.Customer), strings.ToLower(r.User)}
 	}
-	userCol, custCol := -1, -1
-	for i, h := range header {
-		switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))) {
-		case "user":
-			userCol = i
-		case "customer":
-			custCol = i
-		}
-	}
-	if userCol < 0 {
-		return nil, errors.New("read header: no user column")
-	}
-	// Collect every row's customer and user, then sort and drop repeats: no map of a
-	// million names, so that the directory costs about what a listing would.
-	type entry struct{ customer, user string }
-	var all []entry
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read rows: %w", err)
-		}
-		cust := defaultCustomer
-		if custCol >= 0 && strings.TrimSpace(rec[custCol]) != "" {
-			cust = rec[custCol]
-		}
-		user := strings.ToLower(strings.TrimSpace(rec[userCol]))
-		if user == "" {
-			continue
-		}
-		all = append(all, entry{strings.ToLower(strings.TrimSpace(cust)), user})
-	}
-	slices.SortFunc(all, func(a, b entry) int {
-		if c := strings.Compare(a.customer, b.customer); c != 0 {
+	slices.SortFunc(rows, func(a, b InputUser) int {
+		if c := strings.Compare(a.Customer, b.Customer); c != 0 {
 			return c
 		}
-		return strings.Compare(a.user, b.user)
+		return strings.Compare(a.User, b.User)
 	})
-	all = slices.Compact(all)
+	rows = slices.Compact(rows)
 	d := NewDirectory()
-	for n, e := range all {
+	for n, e := range rows {
 		// Clone the name so that, as in a decoded listing, each user's strings lie in
 		// memory in listing order.
-		u := ActiveUser(fmt.Sprintf("00000000-0000-4000-8000-%012x", n+1), strings.Clone(e.user))
-		if !strings.Contains(e.user, "@") {
-			u.ID, u.PrincipalName = e.user, fmt.Sprintf("user%d@generated.invalid", n+1)
+		u := ActiveUser(fmt.Sprintf("00000000-0000-4000-8000-%012x", n+1), strings.Clone(e.User))
+		if !strings.Contains(e.User, "@") {
+			u.ID, u.PrincipalName = e.User, fmt.Sprintf("user%d@generated.invalid", n+1)
 		}
 		if skipEvery > 0 && (n+1)%skipEvery == 0 {
 			switch (n + 1) / skipEvery % 3 {
@@ -309,9 +274,9 @@ func DirectoryFor(r io.Reader, defaultCustomer string, skipEvery int) (*Director
 				u.UsageLocation = ""
 			}
 		}
-		d.users[e.customer] = append(d.users[e.customer], u)
+		d.users[e.Customer] = append(d.users[e.Customer], u)
 	}
-	return d, nil
+	return d
 }
 
 // ObjectID is the object ID of generated user i.
