@@ -42,10 +42,10 @@ func TestRowsReadsTheInputAsBuildDoes(t *testing.T) {
 		return b.String()
 	}
 	for name, in := range map[string]string{
-		"BOM and a quoted header": "\uFEFF\"User\",\"SKU\",\"Customer\"\r\n amy@contoso.com ,ENTERPRISEPACK,\r\nbob@contoso.com,AAD_PREMIUM,"+c2+"\r\n",
-		"semicolons":              "user;sku;customer\namy@contoso.com;ENTERPRISEPACK;\nbob@contoso.com;AAD_PREMIUM;"+c2+"\n",
-		"UTF-16 with tabs":        utf16("user\tsku\tcustomer\r\namy@contoso.com\tENTERPRISEPACK\t\r\nbob@contoso.com\tAAD_PREMIUM\t"+c2+"\r\n"),
-		"a refused row left out":  "user,sku,customer\namy@contoso.com,ENTERPRISEPACK,\nbob@contoso.com,AAD_PREMIUM,"+c2+"\nnot a user,ENTERPRISEPACK,"+c2+"\n",
+		"BOM and a quoted header": "\uFEFF\"User\",\"SKU\",\"Customer\"\r\n amy@contoso.com ,ENTERPRISEPACK,\r\nbob@contoso.com,AAD_PREMIUM," + c2 + "\r\n",
+		"semicolons":              "user;sku;customer\namy@contoso.com;ENTERPRISEPACK;\nbob@contoso.com;AAD_PREMIUM;" + c2 + "\n",
+		"UTF-16 with tabs":        utf16("user\tsku\tcustomer\r\namy@contoso.com\tENTERPRISEPACK\t\r\nbob@contoso.com\tAAD_PREMIUM\t" + c2 + "\r\n"),
+		"a refused row left out":  "user,sku,customer\namy@contoso.com,ENTERPRISEPACK,\nbob@contoso.com,AAD_PREMIUM," + c2 + "\nnot a user,ENTERPRISEPACK," + c2 + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got := rows(t, in); !reflect.DeepEqual(got, want) {
