@@ -18,8 +18,6 @@ import (
 func TestReadUsersSkipsUsersTheAPIWouldRefuse(t *testing.T) {
 	for _, deleted := range []string{"found by ID", "listed apart"} {
 		t.Run("deleted users "+deleted, func(t *testing.T) {
-			if deleted == "listed apart" {
-			}
 			synctest.Test(t, func(t *testing.T) { testReadUsersSkips(t, deleted == "found by ID") })
 		})
 	}
@@ -113,6 +111,45 @@ func TestReadUsersListsALargeShareOfTheTenant(t *testing.T) {
 		}
 		if unchanged != 1 {
 			t.Fatalf("%d unchanged rows, want 1 (the user who holds E3)", unchanged)
+		}
+	})
+}
+
+// TestReadsLogTheirProgress: reads that take a while log "reading users" every five
+// seconds, with the users found, the reads made and the most the plan said they take,
+// the reads growing from line to line up to that bound.
+func TestReadsLogTheirProgress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		users := pcfake.GenerateUsers(100, "contoso.com", 1)
+		e := newEnv(t, pcfake.WithUsers(testCustomer, users))
+		var in strings.Builder
+		in.WriteString("user,sku\n")
+		for _, u := range users[:40] {
+			fmt.Fprintf(&in, "%s,ENTERPRISEPACK\n", u.UserPrincipalName)
+		}
+		code := e.run(t.Context(), nil, "plan", "--customer", testCustomer, "--input", e.file("in.csv", in.String()),
+			"--read-rate", "4", "--log-format", "json")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, e.all())
+		}
+		var progress []map[string]any
+		for _, l := range jsonLines(t, e.stderr.String()) {
+			if l["message"] == "reading users" {
+				progress = append(progress, l)
+			}
+		}
+		// 40 users looked up, each found then read for its licenses, at 4 reads/s: about
+		// 20 s, so four lines five seconds apart (the first as the reads begin).
+		if len(progress) < 3 || len(progress) > 5 {
+			t.Fatalf("%d progress lines for reads of about 20 s, want one every 5 s:\n%s", len(progress), e.stderr.String())
+		}
+		last := 0.0
+		for _, l := range progress {
+			reads, atMost := l["reads"].(float64), l["reads_at_most"].(float64)
+			if l["customer"] != testCustomer || l["users"] != 40.0 || reads <= last || reads > atMost || l["found"] == nil {
+				t.Errorf("progress line %v: want customer, 40 users, found, reads growing up to reads_at_most", l)
+			}
+			last = reads
 		}
 	})
 }
