@@ -75,11 +75,7 @@ func (o *outputs) resume(ctx context.Context) error {
 		}
 		now.InputRows = len(keys)
 	}
-	keyOf := func(line int) (string, bool) {
-		k, ok := keys[line]
-		return k, ok
-	}
-	if err := report.CheckResume(m, now, earlier, keyOf); err != nil {
+	if err := report.CheckResume(m, now, earlier, keys); err != nil {
 		return err
 	}
 	o.finished = map[int]string{}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -21,6 +22,9 @@ type ResumeMismatchError struct {
 	Changed []int
 	// Missing are the lines the earlier run wrote that the input no longer has.
 	Missing []int
+	// Unwritten are the input's lines the earlier run wrote no result for: when no
+	// line is Changed or Missing, the edit lies among them.
+	Unwritten []int
 }
 
 func (e *ResumeMismatchError) Error() string {
@@ -37,7 +41,11 @@ func (e *ResumeMismatchError) Error() string {
 				" no longer in the input")
 		}
 		if len(what) == 0 {
-			what = append(what, "lines not yet sent changed")
+			among := ""
+			if len(e.Unwritten) > 0 {
+				among = " (among " + LinesText(e.Unwritten, linesShown) + ", which the earlier run wrote no result for)"
+			}
+			what = append(what, "lines not yet sent changed"+among)
 		}
 		if e.Earlier.InputRows != e.Now.InputRows && e.Earlier.Format != 0 && e.Now.InputRows > 0 {
 			what = append(what, fmt.Sprintf("it had %d rows, now %d", e.Earlier.InputRows, e.Now.InputRows))
@@ -60,15 +68,16 @@ func plural(lines []int, one, many string) string {
 // CheckResume checks that a resumed run continues the run that made its result file.
 // earlier is the result file's manifest (zero when it has none: the settings are then
 // not compared and the input is judged by its rows alone), now the resumed run's,
-// earlierRows the result file's rows, and keys gives the RowKey of the input's row at
-// a line (ok false: the input has no row there).
+// earlierRows the result file's rows, and keys the RowKey of each of the input's rows
+// by line.
 //
 // It returns nil when the input is byte-identical (same fingerprint) and the settings
 // (api, customer) are the same. Otherwise it returns a *ResumeMismatchError listing
 // the settings that differ and, for another input, the lines whose row key differs
 // from the one the earlier run wrote last for that line and the lines the input no
-// longer has; when no such line can be named, it says that lines not yet sent changed.
-func CheckResume(earlier, now Manifest, earlierRows []Result, keys func(line int) (key string, ok bool)) error {
+// longer has; when no such line can be named, it says that lines not yet sent changed
+// and names the lines the earlier run wrote nothing for, among which the edit lies.
+func CheckResume(earlier, now Manifest, earlierRows []Result, keys map[int]string) error {
 	e := &ResumeMismatchError{Earlier: earlier, Now: now}
 	if earlier.Format != 0 {
 		if a, b := keyPart(earlier.API), keyPart(now.API); a != b {
@@ -84,7 +93,7 @@ func CheckResume(earlier, now Manifest, earlierRows []Result, keys func(line int
 			if r.RowKey == "" {
 				continue // a row without a key (Version1) cannot be compared
 			}
-			switch key, ok := keys(r.Line); {
+			switch key, ok := keys[r.Line]; {
 			case !ok:
 				e.Missing = append(e.Missing, r.Line)
 			case key != r.RowKey:
@@ -94,9 +103,28 @@ func CheckResume(earlier, now Manifest, earlierRows []Result, keys func(line int
 		if earlier.Format == 0 {
 			e.InputChanged = len(e.Changed)+len(e.Missing) > 0
 		}
+		if e.InputChanged && len(e.Changed)+len(e.Missing) == 0 {
+			e.Unwritten = unwritten(keys, earlierRows)
+		}
 	}
 	if len(e.Settings) == 0 && !e.InputChanged {
 		return nil
 	}
 	return e
+}
+
+// unwritten returns, in order, the lines of keys that no row of rows is for.
+func unwritten(keys map[int]string, rows []Result) []int {
+	written := make(map[int]bool, len(rows))
+	for _, r := range rows {
+		written[r.Line] = true
+	}
+	var out []int
+	for line := range keys {
+		if !written[line] {
+			out = append(out, line)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
