@@ -209,3 +209,75 @@ func TestRunInterruptedWhilePlanningSendsNothing(t *testing.T) {
 		}
 	})
 }
+
+// throttleAfter answers every licenseupdates POST after the first n with a 429 asking
+// for a wait of retryAfter; every other request goes to next.
+type throttleAfter struct {
+	n          int
+	retryAfter string
+	next       http.RoundTripper
+	mu         sync.Mutex
+	posts      int
+}
+
+func (ta *throttleAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/licenseupdates") {
+		ta.mu.Lock()
+		ta.posts++
+		throttle := ta.posts > ta.n
+		ta.mu.Unlock()
+		if throttle {
+			if r.Body != nil {
+				r.Body.Close()
+			}
+			h := http.Header{"Retry-After": {ta.retryAfter}, "Content-Type": {"application/json"}}
+			return &http.Response{StatusCode: http.StatusTooManyRequests, Status: "429 Too Many Requests", Header: h,
+				Body: http.NoBody, Request: r, ProtoMajor: 1, ProtoMinor: 1}, nil
+		}
+	}
+	return ta.next.RoundTrip(r)
+}
+
+// TestInterruptDuringA429PauseEndsAtOnce: the API asks for a two-minute wait; a signal
+// during that pause ends the run at once, not after the drain timeout nor the pause:
+// the waiting updates were not sent (a 429 applies nothing), so their rows are skipped
+// as interrupted, never failed or unknown, and the summary says so.
+func TestInterruptDuringA429PauseEndsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		e.transport = &throttleAfter{n: 3, retryAfter: "120", next: e.fake.Transport()}
+		out, sum := e.path("result.csv"), e.path("summary.json")
+		ctx, cancel := context.WithCancel(t.Context())
+		var signalled time.Time
+		time.AfterFunc(20*time.Second, func() { signalled = time.Now(); cancel() })
+		start := time.Now()
+		code := e.run(ctx, nil, "run", "--customer", testCustomer, "--input", e.file("in.csv", usersCSV(20, "ENTERPRISEPACK")),
+			"--output", out, "--rate", "5", "--drain-timeout", "60s", "--summary-json", sum)
+		if code != ExitInterrupted {
+			t.Fatalf("exit %d, want 130: %s", code, e.all())
+		}
+		if signalled.IsZero() {
+			t.Fatalf("the run ended after %v, before the signal: the test proves nothing", time.Since(start))
+		}
+		if d := time.Since(signalled); d > time.Second {
+			t.Fatalf("the run ended %v after the signal, want at once (the pause is 120 s, the drain timeout 60 s)", d)
+		}
+		succeeded, skipped := 0, 0
+		for _, r := range e.results(out) {
+			switch {
+			case r.Status == report.StatusSucceeded:
+				succeeded++
+			case r.Status == report.StatusSkipped && strings.Contains(r.ErrorMessage, "interrupted"):
+				skipped++
+			default:
+				t.Errorf("line %d: %s %q, want succeeded or skipped as interrupted", r.Line, r.Status, r.ErrorMessage)
+			}
+		}
+		if succeeded != 3 || skipped != 17 {
+			t.Fatalf("%d succeeded, %d skipped, want the 3 the API took and 17 skipped", succeeded, skipped)
+		}
+		if s := e.summary(sum); s["interrupted"] != true {
+			t.Fatalf("summary %v", s)
+		}
+	})
+}
