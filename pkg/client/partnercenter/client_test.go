@@ -175,7 +175,7 @@ func TestHeaders(t *testing.T) {
 					return
 				}
 				w.WriteHeader(http.StatusCreated)
-				fmt.Fprint(w, `{}`)
+				fmt.Fprint(w, `{"licensesToAssign":[],"licenseWarnings":[],"attributes":{"objectType":"LicenseUpdate"}}`)
 			}
 			mux.HandleFunc(skusPath, handler)
 			mux.HandleFunc(updatePath, handler)
@@ -487,6 +487,36 @@ func TestUpdateLicensesAnySuccessStatus(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, &sent) {
 				t.Errorf("got %+v, want the update sent %+v", got, sent)
+			}
+		})
+	}
+}
+
+// TestUpdateLicensesTakesOnlyALicenseUpdateAsApplied: a 2xx whose body is JSON but not
+// a LicenseUpdate (a proxy's answer, another resource, null) is an error, never an
+// update applied; the documented answer, a removal's and a bare objectType are taken.
+func TestUpdateLicensesTakesOnlyALicenseUpdateAsApplied(t *testing.T) {
+	for body, applied := range map[string]bool{
+		`{}`:                          false,
+		`null`:                        false,
+		`{"status":"ok"}`:             false,
+		`{"items":[],"totalCount":0}`: false,
+		`{"attributes":{"objectType":"SubscribedSku"}}`:                                                          false,
+		`{"licensesToAssign":[{"skuId":"e5"}],"licenseWarnings":[],"attributes":{"objectType":"LicenseUpdate"}}`: true,
+		`{"licensesToRemove":["e3"]}`:                                                                            true,
+		`{"Attributes":{"ObjectType":"licenseupdate"}}`:                                                          true,
+	} {
+		t.Run(body, func(t *testing.T) {
+			c, mux, _ := setup(t)
+			mux.HandleFunc(updatePath, func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, body)
+			})
+			got, _, err := c.UpdateLicenses(context.Background(), testCustomer, testUser, assignOne())
+			if applied && (err != nil || got == nil) {
+				t.Fatalf("a LicenseUpdate answer: %v", err)
+			}
+			if !applied && (err == nil || !strings.Contains(err.Error(), "not a LicenseUpdate")) {
+				t.Fatalf("an answer that is no LicenseUpdate: err %v, update %+v; want an error saying so", err, got)
 			}
 		})
 	}

@@ -192,9 +192,16 @@ func checkAnswer(t *testing.T, code int, retryAfter string, body []byte) {
 	check("UpdateLicenses", resp, err)
 	if ok2xx {
 		empty := strings.TrimSpace(string(body)) == ""
-		decodes := empty || json.Unmarshal(body, new(partnercenter.LicenseUpdate)) == nil
+		// A body must decode and be a LicenseUpdate: say so, or carry one of its lists.
+		var probe struct {
+			LicensesToAssign, LicensesToRemove, LicenseWarnings []json.RawMessage
+			Attributes                                          *struct{ ObjectType string }
+		}
+		decodes := empty || json.Unmarshal(body, new(partnercenter.LicenseUpdate)) == nil && json.Unmarshal(body, &probe) == nil &&
+			(probe.LicensesToAssign != nil || probe.LicensesToRemove != nil || probe.LicenseWarnings != nil ||
+				probe.Attributes != nil && strings.EqualFold(probe.Attributes.ObjectType, "LicenseUpdate"))
 		if (err == nil) != decodes {
-			t.Fatalf("UpdateLicenses %d: err %v, but the body decodes: %v", code, err, decodes)
+			t.Fatalf("UpdateLicenses %d: err %v, but the body is a LicenseUpdate: %v", code, err, decodes)
 		}
 		if err == nil && upd == nil {
 			t.Fatal("UpdateLicenses: nil update without an error")

@@ -97,7 +97,10 @@ type licenseUpdateRequest struct {
 // MS-RequestId on every attempt, so that a retry after a timeout is not applied twice.
 //
 // The answer is the LicenseUpdate the server returns, with its LicenseWarnings; when a
-// 2xx answer has no body, it is the update that was sent.
+// 2xx answer has no body (201 is documented, 200 also listed), it is the update that
+// was sent. A 2xx whose body is not a LicenseUpdate (see isLicenseUpdate) is an error:
+// the update is not taken as applied. Redirects are never followed, so the 2xx is the
+// POST's own.
 //
 // See https://learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user
 func (c *Client) UpdateLicenses(ctx context.Context, customerID, user string, u LicenseUpdate) (*LicenseUpdate, *client.Response, error) {
@@ -147,7 +150,20 @@ func (c *Client) updateLicenses(ctx context.Context, customerID, user string, u 
 	if err := client.DecodeJSON(op, &call.Response, ans.Body, out); err != nil {
 		return nil, err
 	}
+	if !isLicenseUpdate(out) {
+		return nil, fmt.Errorf("%s: the %s answer (request ID %s) is not a LicenseUpdate: not taken as applied",
+			op, http.StatusText(call.StatusCode), call.RequestID)
+	}
 	return out, nil
+}
+
+// isLicenseUpdate reports whether a decoded answer is a LicenseUpdate: it says so in
+// its attributes, or carries one of its lists (an empty list counts, a missing one
+// does not). A JSON object from something else (a proxy's page, another resource)
+// has none of them.
+func isLicenseUpdate(u *LicenseUpdate) bool {
+	return u.LicensesToAssign != nil || u.LicensesToRemove != nil || u.LicenseWarnings != nil ||
+		u.Attributes != nil && strings.EqualFold(u.Attributes.ObjectType, "LicenseUpdate")
 }
 
 // checkSegment rejects a path parameter that would not name one resource.
