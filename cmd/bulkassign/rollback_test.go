@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/report"
@@ -187,14 +185,10 @@ func TestRunWithRollbackOffWritesNoRollback(t *testing.T) {
 // rollback is off and names the file and the lines it undoes, and leaves it as it was.
 func TestResumeWithRollbackOffSaysWhatTheOldRollbackCovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t, pcfake.WithLatency(200*time.Millisecond, 0))
+		e := newEnv(t)
 		out := e.path("result.csv")
 		in := e.file("in.csv", usersCSV(30, "ENTERPRISEPACK"))
-		ctx, cancel := context.WithCancel(t.Context())
-		signalAfterFirstPost(e, time.Second, cancel, 0, nil)
-		if code := e.run(ctx, nil, "run", "--customer", testCustomer, "--input", in, "--output", out, "--rate", "10"); code != ExitInterrupted {
-			t.Fatalf("first run: exit %d, want 130: %s", code, e.all())
-		}
+		interruptedRun(t, e, in, out)
 		rollback := report.RollbackPath(out)
 		before, err := os.ReadFile(rollback)
 		if err != nil {
