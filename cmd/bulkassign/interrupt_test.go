@@ -210,42 +210,14 @@ func TestRunInterruptedWhilePlanningSendsNothing(t *testing.T) {
 	})
 }
 
-// throttleAfter answers every licenseupdates POST after the first n with a 429 asking
-// for a wait of retryAfter; every other request goes to next.
-type throttleAfter struct {
-	n          int
-	retryAfter string
-	next       http.RoundTripper
-	mu         sync.Mutex
-	posts      int
-}
-
-func (ta *throttleAfter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/licenseupdates") {
-		ta.mu.Lock()
-		ta.posts++
-		throttle := ta.posts > ta.n
-		ta.mu.Unlock()
-		if throttle {
-			if r.Body != nil {
-				r.Body.Close()
-			}
-			h := http.Header{"Retry-After": {ta.retryAfter}, "Content-Type": {"application/json"}}
-			return &http.Response{StatusCode: http.StatusTooManyRequests, Status: "429 Too Many Requests", Header: h,
-				Body: http.NoBody, Request: r, ProtoMajor: 1, ProtoMinor: 1}, nil
-		}
-	}
-	return ta.next.RoundTrip(r)
-}
-
-// TestInterruptDuringA429PauseEndsAtOnce: the API asks for a two-minute wait; a signal
-// during that pause ends the run at once, not after the drain timeout nor the pause:
-// the waiting updates were not sent (a 429 applies nothing), so their rows are skipped
-// as interrupted, never failed or unknown, and the summary says so.
+// TestInterruptDuringA429PauseEndsAtOnce: the API takes three updates, then asks for
+// a wait of over a minute (a write budget of one update in 100 s); a signal during
+// that pause ends the run at once, not after the drain timeout nor the pause: the
+// waiting updates were not sent (a 429 applies nothing), so their rows are skipped as
+// interrupted, never failed or unknown, and the summary says so.
 func TestInterruptDuringA429PauseEndsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t)
-		e.transport = &throttleAfter{n: 3, retryAfter: "120", next: e.fake.Transport()}
+		e := newEnv(t, pcfake.WithWriteRateLimit(0.01, 3))
 		out, sum := e.path("result.csv"), e.path("summary.json")
 		ctx, cancel := context.WithCancel(t.Context())
 		var signalled time.Time
@@ -256,11 +228,12 @@ func TestInterruptDuringA429PauseEndsAtOnce(t *testing.T) {
 		if code != ExitInterrupted {
 			t.Fatalf("exit %d, want 130: %s", code, e.all())
 		}
-		if signalled.IsZero() {
-			t.Fatalf("the run ended after %v, before the signal: the test proves nothing", time.Since(start))
+		if signalled.IsZero() || e.fake.Stats().Throttled == 0 {
+			t.Fatalf("the run ended after %v, %d answers 429: no signal during a pause, the test proves nothing",
+				time.Since(start), e.fake.Stats().Throttled)
 		}
 		if d := time.Since(signalled); d > time.Second {
-			t.Fatalf("the run ended %v after the signal, want at once (the pause is 120 s, the drain timeout 60 s)", d)
+			t.Fatalf("the run ended %v after the signal, want at once (the pause is over a minute, the drain timeout 60 s)", d)
 		}
 		succeeded, skipped := 0, 0
 		for _, r := range e.results(out) {
