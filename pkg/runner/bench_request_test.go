@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 	"github.com/bulkassign/bulkassign/pkg/planner"
@@ -21,28 +22,6 @@ import (
 	"github.com/bulkassign/bulkassign/pkg/report"
 	"github.com/bulkassign/bulkassign/pkg/runner"
 )
-
-// cannedAnswer is an http.RoundTripper that answers every request with the same 201
-// and body, without a handler or a network, so that a benchmark measures the tool.
-type cannedAnswer struct{ body []byte }
-
-func (c cannedAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		req.Body.Close()
-	}
-	return &http.Response{
-		StatusCode:    http.StatusCreated,
-		Status:        "201 Created",
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"application/json; charset=utf-8"}},
-		Body:          io.NopCloser(bytes.NewReader(c.body)),
-		ContentLength: int64(len(c.body)),
-		Request:       req,
-	}, nil
-}
 
 // BenchmarkRequestPath measures what one license change costs the tool once planned:
 // the runner's worker pool and collector, the pacer (at a rate that never makes anyone
@@ -71,7 +50,7 @@ func BenchmarkRequestPath(b *testing.B) {
 			}
 			return fake.Transport()
 		}},
-		{"transport=fixed", func() http.RoundTripper { return cannedAnswer{body: body} }},
+		{"transport=fixed", func() http.RoundTripper { return clienttest.Canned(http.StatusCreated, clienttest.JSON(), body) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			plan := requestPathPlan(b, b.N)

@@ -1,11 +1,9 @@
 package partnercenter_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"reflect"
 	"slices"
@@ -19,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 )
 
@@ -45,31 +44,17 @@ type cannedAnswer struct {
 }
 
 func (c *cannedAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		req.Body.Close()
-	}
 	c.mu.Lock()
 	c.requests = append(c.requests, req.Header.Get("MS-RequestId"))
 	if req.Header.Get("Authorization") != "Bearer "+fuzzToken {
 		c.badAuth++
 	}
 	c.mu.Unlock()
-	h := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+	h := clienttest.JSON()
 	if c.retryAfter != "" {
 		h.Set("Retry-After", c.retryAfter)
 	}
-	return &http.Response{
-		Status:        strconv.Itoa(c.status) + " " + http.StatusText(c.status),
-		StatusCode:    c.status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h,
-		Body:          io.NopCloser(bytes.NewReader(c.body)),
-		ContentLength: int64(len(c.body)),
-		Request:       req,
-	}, nil
+	return clienttest.Answer(req, c.status, h, c.body), nil
 }
 
 // take returns the attempts recorded since the last call.

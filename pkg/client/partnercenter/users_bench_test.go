@@ -3,7 +3,6 @@ package partnercenter_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bulkassign/bulkassign/pkg/client"
+	"github.com/bulkassign/bulkassign/pkg/client/clienttest"
 	"github.com/bulkassign/bulkassign/pkg/client/partnercenter"
 	"github.com/bulkassign/bulkassign/pkg/client/pcfake"
 )
@@ -31,7 +31,7 @@ func BenchmarkUsersPage(b *testing.B) {
 	page := usersPage(b)
 	opts := []client.Option{
 		client.WithBaseURL("https://pc.test/"),
-		client.WithHTTPClient(&http.Client{Transport: pageAnswer{body: page}}),
+		client.WithHTTPClient(&http.Client{Transport: clienttest.Canned(http.StatusOK, clienttest.JSON(), page)}),
 		client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token"})),
 	}
 	ctx := context.Background()
@@ -105,21 +105,4 @@ func usersPage(b *testing.B) []byte {
 		b.Fatalf("the fake's users page: %d, %.300s", rec.Code, rec.Body.String())
 	}
 	return rec.Body.Bytes()
-}
-
-// pageAnswer answers every request 200 with the same users page, from memory.
-type pageAnswer struct{ body []byte }
-
-func (p pageAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
-	return &http.Response{
-		StatusCode:    http.StatusOK,
-		Status:        "200 OK",
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"application/json; charset=utf-8"}},
-		Body:          io.NopCloser(bytes.NewReader(p.body)),
-		ContentLength: int64(len(p.body)),
-		Request:       req,
-	}, nil
 }
